@@ -1,0 +1,1 @@
+"""AI auto-segmentation (MONAI bundles); torch and MONAI are imported lazily inside."""

@@ -1,0 +1,110 @@
+"""The ``medseg`` command: ``medseg [PATH]`` and ``medseg info PATH [--series UID] [--json]``.
+
+Bad input ends in one sentence on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .core.errors import MedSegError
+from .resources import sample_ct_dir
+
+EXIT_BAD_INPUT = 2
+
+
+def _format_volume(info: dict) -> str:
+    def vec(values, fmt="{:.6g}"):
+        return "[" + ", ".join(fmt.format(v) for v in values) + "]"
+
+    lines = [
+        f"source:     {info['source']}",
+        f"modality:   {info['modality'] or '-'}    units: {info['units'] or 'none'}    dtype: {info['dtype']}",
+        f"size:       {vec(info['size'], '{}')}  (i, j, k)",
+        f"spacing:    {vec(info['spacing'])} mm",
+        f"origin:     {vec(info['origin'])} mm (LPS)",
+        f"direction:  {vec(info['direction'], '{:.6f}')}",
+        f"range:      {vec(info['range'])}",
+        f"series uid: {info['series_uid'] or '-'}",
+    ]
+    lines += [f"warning:    {w}" for w in info["warnings"]]
+    return "\n".join(lines)
+
+
+def _format_listing(listing: dict) -> str:
+    lines = [f"{len(listing['series'])} image series (choose one with --series UID):"]
+    for s in listing["series"]:
+        size = "×".join(str(v) for v in s["size"]) if s.get("size") else "?"
+        lines.append(f"  {s['uid']}  {s['modality']:<3} {size:<14} {s['slices']:>4} slices  {s['description']}")
+    if listing["objects"]:
+        lines.append("other DICOM objects:")
+        for o in listing["objects"]:
+            lines.append(f"  {o['uid']}  {o['kind']:<8} {o['files']} file(s)  {o['description']}")
+    return "\n".join(lines)
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .io import load_volume
+    from .io.load import list_series
+
+    if args.series is None:
+        listing = list_series(args.path)
+        if len(listing["series"]) > 1:
+            print(json.dumps(listing) if args.json else _format_listing(listing))
+            return 0
+    volume = load_volume(args.path, series=args.series, volume_index=args.volume)
+    info = volume.info()
+    if args.json:
+        print(json.dumps(info))
+    else:
+        print(_format_volume(info))
+    return 0
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    # The viewer arrives with issue 3; until then `medseg [PATH]` describes the volume it would open.
+    path = args.path or str(sample_ct_dir())
+    return cmd_info(argparse.Namespace(path=path, series=args.series, json=False, volume=0))
+
+
+def _info_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="medseg info", description="Describe the volume (or list the series) at PATH.")
+    p.add_argument("path", help="DICOM folder, DICOM file, DICOMDIR, NIfTI, NRRD or MetaImage file")
+    p.add_argument("--series", help="SeriesInstanceUID (or stack key) to load when PATH holds several")
+    p.add_argument("--volume", type=int, default=0, help="volume of a 4-D file (0-based)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return p
+
+
+def _open_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="medseg", description="MedSeg: segment CT, MR and PET studies. "
+                                "Commands: 'medseg [PATH]' opens PATH (or the bundled sample); "
+                                "'medseg info PATH' describes a volume.")
+    p.add_argument("path", nargs="?", help="image to open (default: the bundled sample study)")
+    p.add_argument("--series", help="SeriesInstanceUID to open when PATH holds several")
+    return p
+
+
+COMMANDS = {"info": (_info_parser, cmd_info)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        make_parser, run = COMMANDS[argv[0]]
+        args = make_parser().parse_args(argv[1:])
+    else:
+        args, run = _open_parser().parse_args(argv), cmd_open
+    try:
+        return run(args)
+    except MedSegError as exc:
+        print(f"medseg: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

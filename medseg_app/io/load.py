@@ -1,0 +1,83 @@
+"""The front door for images: what is at a path, and the volume the user chose from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.errors import AmbiguousSeriesError, EmptyInputError, LoadError
+from ..core.volume import Volume
+from .dicom_scan import CancelFn, ProgressFn, ScanResult, SeriesEntry, scan
+from .dicom_series import load_series
+from .image_files import is_image_file, read_image_file
+
+__all__ = ["scan", "list_series", "load_volume", "select_series", "load_series"]
+
+
+def _describe(entry: SeriesEntry) -> str:
+    size = "×".join(str(v) for v in entry.size) if entry.size else ""
+    desc = f" '{entry.description}'" if entry.description else ""
+    return f"{entry.key} ({entry.modality}{desc}, {size})"
+
+
+def select_series(result: ScanResult, series: str | None) -> SeriesEntry:
+    """The image stack named by ``series`` (a key or a SeriesInstanceUID), or the only one there is."""
+    images = result.images
+    if series is not None:
+        for entry in images:
+            if entry.key == series:
+                return entry
+        stacks = [e for e in images if e.series_uid == series]
+        if stacks:
+            raise AmbiguousSeriesError(result.root, f"series {series} holds images of different sizes or "
+                                                    f"orientations; choose one stack: {'; '.join(map(_describe, stacks))}.")
+        objects = [e for e in result.objects if e.series_uid == series or e.key == series]
+        if objects:
+            raise LoadError(result.root, f"series {series} is a {objects[0].kind} object, not an image series.")
+        raise LoadError(result.root, f"holds no image series {series}; it holds: "
+                                     f"{'; '.join(map(_describe, images)) or 'no images'}.")
+    if not images:
+        kinds = sorted({e.kind for e in result.objects})
+        found = f" (only {', '.join(kinds)} objects)" if kinds else ""
+        raise EmptyInputError(result.root, f"holds no DICOM images{found}.")
+    if len(images) > 1:
+        split = {e.series_uid for e in images}
+        if len(split) == 1:
+            raise AmbiguousSeriesError(result.root, f"series {images[0].series_uid} holds images of different sizes "
+                                                    f"or orientations; choose one stack: {'; '.join(map(_describe, images))}.")
+        raise AmbiguousSeriesError(result.root, f"holds {len(images)} image series; choose one: "
+                                                f"{'; '.join(map(_describe, images))}.")
+    return images[0]
+
+
+def list_series(path: str | Path) -> dict:
+    """Everything found at ``path``: image series and non-image objects, as plain dicts."""
+    path = Path(path)
+    if path.is_file() and is_image_file(path):
+        volume = read_image_file(path)
+        return {"series": [{"uid": "", "kind": "image", "modality": "", "description": path.name,
+                            "slices": volume.size[2], "size": list(volume.size), "files": 1}], "objects": []}
+    result = scan(path)
+    return {"series": [e.summary() for e in result.images],
+            "objects": [e.summary() for e in result.objects],
+            "skipped": result.skipped}
+
+
+def load_volume(
+    path: str | Path,
+    series: str | None = None,
+    volume_index: int = 0,
+    progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+) -> Volume:
+    """Load the image at ``path``: an image file, a DICOM file, a folder of DICOM files, or a DICOMDIR."""
+    path = Path(path)
+    if path.is_file() and is_image_file(path):
+        return read_image_file(path, volume_index)
+    result = scan(path, progress=None if progress is None else (lambda f, m: progress(0.3 * f, m)),
+                  cancelled=cancelled)
+    entry = select_series(result, series)
+    volume = load_series(entry, progress=None if progress is None else (lambda f, m: progress(0.3 + 0.7 * f, m)),
+                         cancelled=cancelled)
+    if result.skipped:
+        volume.warnings.append(f"{len(result.skipped)} file(s) that are not DICOM were skipped.")
+    return volume

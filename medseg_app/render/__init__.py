@@ -1,0 +1,1 @@
+"""VTK rendering: slice planes, surfaces, volume rendering. No Qt widgets here."""

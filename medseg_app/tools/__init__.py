@@ -1,0 +1,1 @@
+"""Segmentation tools (threshold, region growing, paint, corrections): one contract, no Qt."""

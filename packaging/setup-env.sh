@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Create (or refresh) the virtual environment .venv inside the repository and install MedSeg into it.
+# Usage: packaging/setup-env.sh [--test]   (--test also installs the test tools and the system validators)
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+python="${PYTHON:-python3.11}"
+command -v "$python" >/dev/null 2>&1 || python=python3
+
+with_tests=0
+[ "${1:-}" = "--test" ] && with_tests=1
+
+# System packages the tests need: Qt's xcb libraries and Xvfb for GUI tests, DICOM validators and converters.
+if [ "$with_tests" = 1 ]; then
+    need=(xvfb xauth libgl1 libegl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1
+          libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libfontconfig1 libdbus-1-3
+          dicom3tools libgdcm-tools dcmtk plastimatch imagemagick)
+    missing=()
+    for p in "${need[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "setup-env: installing system packages: ${missing[*]}"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq
+            apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+        else
+            echo "setup-env: please install these system packages (as root): ${missing[*]}" >&2
+        fi
+    fi
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    "$python" -m venv .venv
+fi
+stamp=.venv/.medseg-installed
+extras=""
+[ "$with_tests" = 1 ] && extras="[test]"
+want="$(cat pyproject.toml packaging/constraints.txt | sha256sum | cut -c1-16)$extras"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    # torch is pinned by the constraints file to the tested CPU build; it goes first so nothing pulls a CUDA build.
+    .venv/bin/python -m pip install -q -c packaging/constraints.txt torch
+    .venv/bin/python -m pip install -q -c packaging/constraints.txt -e ".$extras"
+    echo "$want" > "$stamp"
+fi
