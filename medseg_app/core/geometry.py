@@ -55,6 +55,10 @@ class ImageGeometry:
         """3×3 matrix M with p = origin + M @ index (direction scaled by spacing, per column)."""
         return self.direction * self.spacing[np.newaxis, :]
 
+    @property
+    def patient_to_index_matrix(self) -> np.ndarray:
+        return np.linalg.inv(self.index_to_patient_matrix)
+
     def index_to_patient(self, index) -> np.ndarray:
         """Continuous (i, j, k) index, shape (..., 3), to LPS millimetres, shape (..., 3)."""
         idx = np.asarray(index, dtype=float)
@@ -63,8 +67,8 @@ class ImageGeometry:
     def patient_to_index(self, point) -> np.ndarray:
         """LPS millimetres, shape (..., 3), to continuous (i, j, k) index, shape (..., 3)."""
         p = np.asarray(point, dtype=float) - self.origin
-        # direction is orthonormal, so its inverse is its transpose.
-        return (p @ self.direction) / self.spacing
+        # A true inverse, not the transpose: directions read from float32 files are orthonormal only to ~1e-7.
+        return p @ self.patient_to_index_matrix.T
 
     def patient_to_nearest_index(self, point) -> np.ndarray:
         return np.floor(self.patient_to_index(point) + 0.5).astype(np.int64)

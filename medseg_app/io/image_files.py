@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import SimpleITK as sitk
 
 from ..core.errors import CorruptFileError, LoadError
 from ..core.sitk_bridge import array_and_geometry_from_sitk
 from ..core.volume import Volume
+
+# ITK's warnings go to stderr on their own; MedSeg reports problems itself, once, in words.
+sitk.ProcessObject_SetGlobalWarningDisplay(False)
 
 IMAGE_FILE_SUFFIXES = (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")
 
@@ -28,6 +32,31 @@ def _format_name(path: Path) -> str:
     return "MetaImage"
 
 
+def _check_nifti_not_truncated(path: Path) -> None:
+    """ITK fills a truncated NIfTI with zeros without a word (seen with SimpleITK 2.5): check the length first.
+
+    For .nii.gz the gzip trailer's ISIZE (uncompressed length mod 2**32) is read, not the whole stream.
+    """
+    import nibabel as nib
+
+    try:
+        header = nib.load(str(path)).header
+    except Exception as exc:
+        raise CorruptFileError(path, f"could not be read as NIfTI ({type(exc).__name__}: {exc}).") from None
+    itemsize = header.get_data_dtype().itemsize
+    expected = int(header["vox_offset"]) + int(np.prod(header.get_data_shape())) * itemsize
+    if path.name.lower().endswith(".gz"):
+        with open(path, "rb") as fp:
+            fp.seek(-4, os.SEEK_END)
+            actual = int.from_bytes(fp.read(4), "little")
+        if expected >= 2**32:
+            return
+    else:
+        actual = path.stat().st_size
+    if actual < expected:
+        raise CorruptFileError(path, f"is truncated: its image data ends after {actual} of {expected} bytes.")
+
+
 def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
     """A 3-D volume from an image file; for 4-D files, volume ``volume_index`` (0-based) of the last axis."""
     path = Path(path)
@@ -36,6 +65,8 @@ def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
     if not os.access(path, os.R_OK):
         raise LoadError(path, "cannot be read: permission denied.")
     fmt = _format_name(path)
+    if fmt == "NIfTI":
+        _check_nifti_not_truncated(path)
     try:
         image = sitk.ReadImage(str(path))
     except RuntimeError as exc:
