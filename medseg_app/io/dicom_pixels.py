@@ -11,7 +11,7 @@ import numpy as np
 import pydicom
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from ..core.errors import CorruptFileError, LoadCancelled, UnsupportedTransferSyntaxError
+from ..core.errors import CorruptFileError, LoadCancelled, LoadError, UnsupportedTransferSyntaxError
 from .dicom_frames import FrameRecord
 from .dicom_scan import CancelFn, DicomFile, ProgressFn
 
@@ -48,8 +48,11 @@ def _mask_stored_bits(raw: np.ndarray, f: DicomFile) -> np.ndarray:
         return raw
     shift = bits_allocated - bits_stored
     if raw.dtype.kind == "i":
-        return (raw << shift) >> shift
-    return raw & np.array((1 << bits_stored) - 1, dtype=raw.dtype)
+        raw <<= shift  # in place: ``raw`` is the loader's own buffer
+        raw >>= shift
+    else:
+        raw &= np.array((1 << bits_stored) - 1, dtype=raw.dtype)
+    return raw
 
 
 def _read_raw_frame(f: DicomFile, into: np.ndarray) -> None:
@@ -68,7 +71,7 @@ def _read_raw_frame(f: DicomFile, into: np.ndarray) -> None:
                                                f"for {into.shape[1]}×{into.shape[0]} pixels.")
             got = fp.readinto(memoryview(into).cast("B"))
     except PermissionError:
-        raise CorruptFileError(f.path, "cannot be read: permission denied.") from None
+        raise LoadError(f.path, "cannot be read: permission denied.") from None  # not corruption
     if got != expected:
         raise CorruptFileError(f.path, f"is truncated: its pixel data ends after {got} of {expected} bytes.")
 
@@ -84,9 +87,9 @@ def _decode_frames(f: DicomFile) -> np.ndarray:
         # pixel_array gives stored values; MedSeg applies slope / intercept per frame itself.
         pixels = ds.pixel_array
     except NotImplementedError:
-        name = ts.name if ts.is_transfer_syntax else str(ts)
+        name = f"{ts.name} ({ts})" if ts.name != str(ts) else str(ts)  # an unknown UID has no name
         raise UnsupportedTransferSyntaxError(
-            f.path, f"uses the transfer syntax {name} ({ts}), for which no decoder is installed.") from None
+            f.path, f"uses the transfer syntax {name}, for which no decoder is installed.") from None
     except (ValueError, RuntimeError, EOFError) as exc:
         raise CorruptFileError(f.path, f"has pixel data that cannot be decoded ({exc}).") from None
     return pixels.reshape(-1, *pixels.shape[-2:])
@@ -127,32 +130,50 @@ def read_frames(
     return _mask_stored_bits(raw, first)
 
 
-def apply_rescale(raw: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray) -> np.ndarray:
+def _fits(raw: np.ndarray, intercept: int, dtype, bounds: list) -> bool:
+    """Whether raw + intercept fits ``dtype``: from raw's dtype alone where that settles it, else from its
+    values (min and max, two passes over the volume, computed once into ``bounds`` and only when needed)."""
+    target = np.iinfo(dtype)
+    if raw.dtype.kind in "iu":
+        stored = np.iinfo(raw.dtype)
+        if target.min <= stored.min + intercept and stored.max + intercept <= target.max:
+            return True
+    if not bounds:
+        bounds.extend((int(raw.min()), int(raw.max())))
+    return target.min <= bounds[0] + intercept and bounds[1] + intercept <= target.max
+
+
+def apply_rescale(raw: np.ndarray, slopes: np.ndarray, intercepts: np.ndarray, inplace: bool = False) -> np.ndarray:
     """Modality LUT (slope / intercept, per frame) into the smallest faithful dtype.
 
     Integer slope 1 with one integer intercept stays integer (int16 where the values fit, as CT
-    usually does); anything else becomes float32.
+    usually does); anything else becomes float32. With ``inplace`` the result may reuse (and overwrite)
+    ``raw``'s memory, sparing a volume-sized allocation and a pass over the volume.
     """
     same = np.all(slopes == slopes[0]) and np.all(intercepts == intercepts[0])
     if same and slopes[0] == 1 and float(intercepts[0]).is_integer():
         intercept = int(intercepts[0])
-        lo, hi = int(raw.min()), int(raw.max())
+        bounds: list[int] = []
         for dtype in (np.int16, np.int32):
-            info = np.iinfo(dtype)
-            if info.min <= lo + intercept and hi + intercept <= info.max:
+            if _fits(raw, intercept, dtype, bounds):
                 if intercept == 0 and raw.dtype == dtype:
                     return raw
-                out = raw.astype(dtype)
+                if inplace and raw.dtype.kind in "iu" and raw.dtype.itemsize == np.dtype(dtype).itemsize:
+                    # Same width (uint16 -> int16, say): reinterpret the bits; the add below wraps modulo
+                    # 2**bits, which gives the exact result because that result fits ``dtype``.
+                    out = raw.view(dtype)
+                else:
+                    out = raw.astype(dtype)
                 if intercept:
                     out += dtype(intercept)
                 return out
-    out = raw.astype(np.float32)
     if same:
-        if slopes[0] != 1:
-            out *= np.float32(slopes[0])
-        if intercepts[0] != 0:
-            out += np.float32(intercepts[0])
-        return out
-    out *= slopes.astype(np.float32)[:, None, None]
-    out += intercepts.astype(np.float32)[:, None, None]
+        slope, intercept = np.float32(slopes[0]), np.float32(intercepts[0])
+    else:
+        slope = slopes.astype(np.float32)[:, None, None]
+        intercept = intercepts.astype(np.float32)[:, None, None]
+    # Cast and scale in one pass: the float32 loop casts raw exactly as astype(np.float32) does.
+    out = raw.astype(np.float32) if same and slope == 1 else np.multiply(raw, slope, dtype=np.float32)
+    if not same or intercept != 0:
+        out += intercept
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from pydicom.dataset import Dataset
 
 from ..core.errors import GeometryError
 from ..core.stack_geometry import analyse_stack, resample_stack
@@ -52,11 +53,24 @@ def _identity(entry: SeriesEntry, ordered: list[FrameRecord]) -> SourceIdentity:
     )
 
 
+def _with_converted_attributes(header: Dataset) -> Dataset:
+    """A legacy-converted enhanced object keeps the source's Units, Decay Correction, radiopharmaceutical...
+    in the shared Unassigned Converted Attributes: see them as if they were top-level (top level wins)."""
+    shared = header.get("SharedFunctionalGroupsSequence")
+    unassigned = shared[0].get("UnassignedSharedConvertedAttributesSequence") if shared else None
+    if not unassigned:
+        return header
+    merged = Dataset()
+    merged.update(unassigned[0])
+    merged.update(header)
+    return merged
+
+
 def _units(modality: str, header, warnings: list[str]) -> tuple[str, float]:
     if modality == "CT":
         return UNITS_HU, 1.0
     if modality == "PT":
-        units, factor, note = pet_units(header)
+        units, factor, note = pet_units(_with_converted_attributes(header))
         if note:
             warnings.append(note)
         return units, factor
@@ -90,7 +104,7 @@ def load_series(entry: SeriesEntry, progress: ProgressFn | None = None, cancelle
     units, factor = _units(modality, header, warnings)
     if factor != 1.0:
         slopes, intercepts = slopes * factor, intercepts * factor
-    values = apply_rescale(raw, slopes, intercepts)
+    values = apply_rescale(raw, slopes, intercepts, inplace=True)  # raw is ours: reuse its memory
     array = resample_stack(values, layout)
     if progress is not None:
         progress(1.0, "loaded")
