@@ -14,6 +14,7 @@ from typing import Callable
 import pydicom
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
+from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from ..core.errors import CorruptFileError, EmptyInputError, LoadCancelled, LoadError, NotDicomError
 from .dicom_classes import MEDIA_STORAGE_DIRECTORY, non_image_kind
@@ -94,10 +95,67 @@ def read_header(path: Path) -> DicomFile:
         raise LoadError(path, "is a folder, not a file.") from None
     except InvalidDicomError:
         raise NotDicomError(path, "is not a DICOM file (no DICM marker after the 128-byte preamble).") from None
-    except (EOFError, OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-        raise CorruptFileError(path, f"is truncated or corrupt ({type(exc).__name__}: {exc}).") from None
-    pixel_offset = position if tag == b"\xe0\x7f\x10\x00" else -1
+    except Exception as exc:  # EOFError, struct.error, BytesLengthException...: whatever a damaged header throws
+        raise CorruptFileError(path, f"is truncated or corrupt ({_reason(exc)}).") from None
+    if tag in (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"):  # (7FE0,0010), little or big endian
+        pixel_offset = position
+    elif _is_deflated(header):
+        # pydicom parsed an inflated copy, so ``fp`` says nothing: look for the pixel data in it.
+        # 0 only says "present": deflated files are never read raw (see dicom_pixels.RAW_SYNTAXES).
+        pixel_offset = 0 if _deflated_has_pixels(path) else -1
+    else:
+        pixel_offset = -1
+    problem = _header_problem(header, pixel_offset, at_end=tag == b"")
+    if problem is not None:
+        raise CorruptFileError(path, problem)
     return DicomFile(path=path, header=header, pixel_offset=pixel_offset)
+
+
+def _reason(exc: Exception) -> str:
+    """An exception as a short clause for a one-sentence message: its first sentence, on one line."""
+    text = " ".join(str(exc).split()).split(". ")[0].rstrip(".")
+    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
+
+
+def _is_deflated(header: Dataset) -> bool:
+    meta = getattr(header, "file_meta", None)
+    return meta is not None and str(meta.get("TransferSyntaxUID", "")) == DeflatedExplicitVRLittleEndian
+
+
+def _deflated_has_pixels(path: Path) -> bool:
+    try:
+        return "PixelData" in pydicom.dcmread(path, specific_tags=["PixelData"])
+    except Exception as exc:  # the header inflated fine, so the rest of the stream is damaged
+        raise CorruptFileError(path, f"is truncated or corrupt ({_reason(exc)}).") from None
+
+
+# Image storage classes whose objects must carry Pixel Data: CT, MR, PET (classic, enhanced, legacy
+# converted), NM and secondary capture.
+_PIXEL_BEARING_CLASSES = {
+    "1.2.840.10008.5.1.4.1.1." + suffix
+    for suffix in ("2", "2.1", "2.2", "4", "4.1", "4.4", "128", "128.1", "130", "20", "7")
+}
+
+
+def _header_problem(header: Dataset, pixel_offset: int, at_end: bool) -> str | None:
+    """Why a header that pydicom parsed without complaint is still broken, or None.
+
+    pydicom stops quietly at the end of a file, keeping a shortened last value, so a truncated
+    file or random bytes after a DICM marker would otherwise pass for a valid non-image object.
+    """
+    meta = getattr(header, "file_meta", None)
+    for ds in (meta, header):
+        for elem in ds.elements() if ds is not None else ():
+            value, length = getattr(elem, "value", None), getattr(elem, "length", 0)
+            if isinstance(value, bytes) and length != 0xFFFFFFFF and len(value) < length:
+                return f"is truncated or corrupt: it ends inside element {elem.tag}."
+    sop_class = str(header.get("SOPClassUID", "") or (meta.get("MediaStorageSOPClassUID", "") if meta else ""))
+    if not sop_class and (meta is None or "TransferSyntaxUID" not in meta):
+        return "is corrupt: no readable DICOM header follows its DICM marker."
+    if pixel_offset < 0 and at_end and non_image_kind(sop_class, str(header.get("Modality", ""))) is None and (
+            sop_class in _PIXEL_BEARING_CLASSES or ("Rows" in header and "Columns" in header)):
+        return "is truncated: it is an image but the file ends before its pixel data."
+    return None
 
 
 def _dicomdir_files(dicomdir: Path) -> list[Path]:
@@ -122,8 +180,12 @@ def _is_dicomdir(path: Path) -> bool:
 
 def find_candidate_files(path: Path) -> list[Path]:
     """Every file that may be DICOM under ``path``: a DICOMDIR's references, a folder's files (recursive)."""
-    if not os.path.exists(path):
-        raise LoadError(path, "does not exist.")
+    try:
+        os.stat(path)
+    except PermissionError:  # os.path.exists would say False: a folder above it cannot be searched
+        raise LoadError(path, "cannot be read: permission denied.") from None
+    except (OSError, ValueError):
+        raise LoadError(path, "does not exist.") from None
     if path.is_file():
         return _dicomdir_files(path) if _is_dicomdir(path) else [path]
     if not os.access(path, os.R_OK | os.X_OK):
@@ -161,7 +223,7 @@ def scan(path: str | Path, progress: ProgressFn | None = None, cancelled: Cancel
         if progress is not None and n % 16 == 0:
             progress(n / len(candidates), f"reading headers ({n}/{len(candidates)})")
     if not dicom_files:
-        detail = f" ({skipped[0]})" if skipped else ""
+        detail = f" ({skipped[0].rstrip('.')})" if skipped else ""
         raise EmptyInputError(root, f"holds no DICOM files{detail}.")
     series = group_series(dicom_files)
     return ScanResult(root=root, series=series, skipped=skipped)

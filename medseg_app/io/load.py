@@ -49,10 +49,18 @@ def select_series(result: ScanResult, series: str | None) -> SeriesEntry:
     return images[0]
 
 
+def _is_image_path(path: Path) -> bool:
+    """A NIfTI / NRRD / MetaImage file; False when it cannot even be looked at (scan() then says why)."""
+    try:
+        return path.is_file() and is_image_file(path)
+    except OSError:  # Path.is_file raises PermissionError when a folder above cannot be searched
+        return False
+
+
 def list_series(path: str | Path) -> dict:
     """Everything found at ``path``: image series and non-image objects, as plain dicts."""
     path = Path(path)
-    if path.is_file() and is_image_file(path):
+    if _is_image_path(path):
         volume = read_image_file(path)
         return {"series": [{"uid": "", "kind": "image", "modality": "", "description": path.name,
                             "slices": volume.size[2], "size": list(volume.size), "files": 1}], "objects": []}
@@ -71,7 +79,7 @@ def load_volume(
 ) -> Volume:
     """Load the image at ``path``: an image file, a DICOM file, a folder of DICOM files, or a DICOMDIR."""
     path = Path(path)
-    if path.is_file() and is_image_file(path):
+    if _is_image_path(path):
         return read_image_file(path, volume_index)
     result = scan(path, progress=None if progress is None else (lambda f, m: progress(0.3 * f, m)),
                   cancelled=cancelled)
