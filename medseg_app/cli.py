@@ -1,4 +1,4 @@
-"""The ``medseg`` command: ``medseg [PATH]`` and ``medseg info PATH [--series UID] [--json]``.
+"""The ``medseg`` command: ``medseg [PATH] [--series UID] [--screenshot OUT.png]`` and ``medseg info PATH ...``.
 
 Bad input ends in one sentence on stderr and exit status 2, never a traceback.
 """
@@ -64,9 +64,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    # The viewer arrives with issue 3; until then `medseg [PATH]` describes the volume it would open.
-    path = args.path or str(sample_ct_dir())
-    return cmd_info(argparse.Namespace(path=path, series=args.series, json=False, volume=0))
+    from .ui.app import run  # Qt loads only here, so `medseg info` starts without it
+
+    return run(args.path or str(sample_ct_dir()), series=args.series, screenshot=args.screenshot)
 
 
 def _info_parser() -> argparse.ArgumentParser:
@@ -84,6 +84,8 @@ def _open_parser() -> argparse.ArgumentParser:
                                 "'medseg info PATH' describes a volume.")
     p.add_argument("path", nargs="?", help="image to open (default: the bundled sample study)")
     p.add_argument("--series", help="SeriesInstanceUID to open when PATH holds several")
+    p.add_argument("--screenshot", metavar="OUT.png",
+                   help="open, wait until every view is drawn, save the window to OUT.png and quit")
     return p
 
 

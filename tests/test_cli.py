@@ -1,8 +1,9 @@
-"""`medseg info` prints SimpleITK-convention geometry; `medseg` with no path works on the bundled sample."""
+"""`medseg info` prints SimpleITK-convention geometry; `medseg` with no path opens the bundled sample."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import numpy as np
 import pytest
 import SimpleITK as sitk
 
-from conftest import SAMPLE, SPINAL, STS_002, series_dir
+from conftest import SAMPLE, SPINAL, STS_002, require_tool, series_dir
 
 MEDSEG = [sys.executable, "-m", "medseg_app"]
 
@@ -55,11 +56,35 @@ def test_plain_info_is_readable():
     assert "CT" in result.stdout and "HU" in result.stdout and "198, 202, 59" in result.stdout
 
 
-def test_no_path_describes_the_bundled_sample():
-    result = _run()
+def _screenshot(*args) -> subprocess.CompletedProcess:
+    xvfb = require_tool("xvfb-run")
+    env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+    return subprocess.run([xvfb, "-a", "-s", "-screen 0 1600x1000x24", *MEDSEG, *map(str, args)],
+                          capture_output=True, text=True, timeout=180, env=env)
+
+
+def test_no_path_opens_the_bundled_sample_with_its_label_map(tmp_path):
+    """`medseg --screenshot` opens the sample in the window, draws every view (3-D included) and saves it."""
+    from PIL import Image
+
+    out = tmp_path / "shot.png"
+    result = _screenshot("--screenshot", out)
     assert result.returncode == 0, result.stderr
-    assert "198, 202, 59" in result.stdout
-    assert str(SAMPLE.name) in result.stdout
+    shot = np.asarray(Image.open(out).convert("RGB")).astype(int)
+    height, width, _ = shot.shape
+    assert (width, height) == (1500, 920)
+    outline = np.all(shot == (230, 60, 50), axis=2)  # the GTV's outline, in the first label colour
+    assert outline[:, : width // 2].sum() > 200  # axial (top left) and sagittal (bottom left)
+    assert outline[height // 2:, width // 2:].sum() > 100  # coronal (bottom right)
+    three_d = shot[80: height // 2 - 20, width // 2 + 20:]
+    assert three_d.std() > 10, "the 3-D view came out blank"
+
+
+def test_screenshot_of_a_bad_path_fails_with_one_sentence(tmp_path):
+    result = _screenshot(tmp_path / "missing.nii.gz", "--screenshot", tmp_path / "shot.png")
+    assert result.returncode == 2
+    assert "missing.nii.gz" in result.stderr and result.stderr.strip().count("\n") == 0
+    assert not (tmp_path / "shot.png").exists()
 
 
 def test_console_script_is_installed():

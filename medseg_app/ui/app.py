@@ -1,0 +1,78 @@
+"""Starting the GUI: ``run(path, series, screenshot)`` opens the window on a study (and, for screenshots, saves
+the window once the study and every view are drawn, then quits)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from .main_window import MainWindow
+
+SCREENSHOT_SETTLE_MS = 500
+SCREENSHOT_TIMEOUT_MS = 180_000
+
+
+def run(path: str | Path, series: str | None = None, screenshot: str | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("MedSeg")
+    app.setApplicationName("MedSeg")
+    window = MainWindow()
+    window.resize(1500, 920)
+    if screenshot:
+        _arrange_screenshot(app, window, Path(screenshot))
+    if os.environ.get("MEDSEG_EXIT_AFTER_FIRST_FRAME"):
+        window.study_loaded.connect(lambda: _report_first_frame(app, window))
+    window.show()
+    window.open_path(path, series)
+    return app.exec()
+
+
+def _arrange_screenshot(app: QApplication, window: MainWindow, out: Path) -> None:
+    def first_series(series: list[dict], where: str) -> str:
+        print(f"medseg: {where} holds {len(series)} image series; showing {series[0]['uid']} "
+              f"(choose one with --series).", file=sys.stderr)
+        return series[0]["uid"]
+
+    def save() -> None:
+        app.processEvents()
+        for name in ("axial", "coronal", "sagittal"):
+            window.grid.slice_view(name).repaint()
+        image = window.grab_with_three_d()
+        if not image.save(str(out)):
+            print(f"medseg: {out}: the screenshot could not be written.", file=sys.stderr)
+            app.exit(2)
+            return
+        app.exit(0)
+
+    def failed(message: str) -> None:
+        print(f"medseg: {message}", file=sys.stderr)
+        app.exit(2)
+
+    def timed_out() -> None:
+        print("medseg: the study did not load in time for the screenshot.", file=sys.stderr)
+        app.exit(3)
+
+    window.ask_series = first_series
+    window.report_error = failed
+    window.study_loaded.connect(lambda: QTimer.singleShot(SCREENSHOT_SETTLE_MS, save))
+    QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, timed_out)
+
+
+def _report_first_frame(app: QApplication, window: MainWindow) -> None:
+    """MEDSEG_EXIT_AFTER_FIRST_FRAME=1 (the start-up benchmark): paint the loaded study in every view, print the
+    seconds since the process started, and quit."""
+    for name in ("axial", "coronal", "sagittal"):
+        window.grid.slice_view(name).repaint()
+    if window.three_d_view is not None:
+        window.three_d_view.grab_rgb()  # renders the 3-D view now rather than at its next paint
+    try:  # Linux: process start time in clock ticks since boot (field 22 of /proc/self/stat)
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        elapsed = f"{float(Path('/proc/uptime').read_text().split()[0]) - ticks / os.sysconf('SC_CLK_TCK'):.3f}"
+    except (OSError, ValueError, IndexError):
+        elapsed = "?"
+    print(f"medseg: first frame painted {elapsed} s after process start", flush=True)
+    app.exit(0)

@@ -1,0 +1,218 @@
+"""The MedSeg window: four views, the window / level bar, the cursor readout, and opening studies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt, Signal
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
+
+from ..core.viewer_state import ViewerState
+from ..io import scan
+from ..io.image_files import is_image_file
+from ..io.load import select_series
+from .cursor_readout import CursorReadout
+from .load_progress import LoadProgress
+from .load_worker import LoadWorker
+from .recent_files import RecentFiles
+from .series_picker_dialog import SeriesPickerDialog
+from .study_loading import LoadedStudy, load_entry, load_path
+from .view_grid import ViewGrid
+from .window_level_bar import WindowLevelBar
+
+IMAGE_FILTER = ("Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.dcm DICOMDIR);;"
+                "NIfTI (*.nii *.nii.gz);;NRRD (*.nrrd *.nhdr);;MetaImage (*.mha *.mhd);;DICOM (*.dcm DICOMDIR);;"
+                "All files (*)")
+
+
+def _three_d_or_note(state: ViewerState) -> tuple[QWidget, QWidget | None]:
+    """The 3-D view, imported only now so that a missing or slow VTK never holds up the slice views."""
+    try:
+        from .three_d_view import ThreeDView
+        view = ThreeDView(state)
+        return view, view
+    except Exception as exc:  # any failure of the optional 3-D stack leaves the 2-D viewer working
+        note = QLabel(f"The 3-D view is unavailable:\n{type(exc).__name__}: {exc}")
+        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        note.setWordWrap(True)
+        note.setStyleSheet("background: black; color: #aaa;")
+        return note, None
+
+
+class MainWindow(QMainWindow):
+    study_loaded = Signal()
+
+    def __init__(self, settings: QSettings | None = None, with_three_d: bool = True,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("MedSeg")
+        self.state = ViewerState()
+        if with_three_d:
+            three_d, self.three_d_view = _three_d_or_note(self.state)
+        else:
+            three_d, self.three_d_view = QLabel("3-D view off"), None
+        self.grid = ViewGrid(self.state, three_d)
+        self.setCentralWidget(self.grid)
+        self.window_level_bar = WindowLevelBar(self.state)
+        self.addToolBar(self.window_level_bar)
+        self.readout = CursorReadout(self.state)
+        self.progress = LoadProgress()
+        self.statusBar().addWidget(self.readout, 1)
+        self.statusBar().addPermanentWidget(self.progress)
+        for view in ("axial", "coronal", "sagittal"):
+            self.grid.slice_view(view).hovered.connect(self.readout.show_voxel)
+        self.loader = LoadWorker(self)
+        self.loader.progressed.connect(self.progress.show_progress)
+        self.loader.busy_changed.connect(self.progress.set_busy)
+        self.loader.failed.connect(self._load_failed)
+        self.loader.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled.", 5000))
+        self.progress.cancel_clicked.connect(self.loader.cancel)
+        self.recent = RecentFiles(settings)
+        self.study: LoadedStudy | None = None
+        self.ask_series = self._ask_series
+        self.report_error = self._show_error
+        self._build_menus()
+        self.setAcceptDrops(True)
+
+    # --- menus ------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_file = QAction("&Open file…", self, shortcut=QKeySequence.StandardKey.Open)
+        open_file.triggered.connect(self._choose_file)
+        open_folder = QAction("Open DICOM &folder…", self, shortcut=QKeySequence("Ctrl+Shift+O"))
+        open_folder.triggered.connect(self._choose_folder)
+        file_menu.addAction(open_file)
+        file_menu.addAction(open_folder)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        view_menu = self.menuBar().addMenu("&View")
+        for name, label in (("axial", "Axial"), ("sagittal", "Sagittal"), ("coronal", "Coronal"), ("3d", "3-D")):
+            action = QAction(f"Maximise {label}", self)
+            action.triggered.connect(lambda _=False, n=name: self.grid.toggle_maximised(n))
+            view_menu.addAction(action)
+        restore = QAction("Show all four views", self)
+        restore.triggered.connect(lambda: self.grid.set_maximised(None))
+        view_menu.addAction(restore)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.recent.paths()
+        for path in paths:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+        if not paths:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+            return
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear list").triggered.connect(self.recent.clear)
+
+    def _choose_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open image file", "", IMAGE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def _choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open DICOM folder")
+        if path:
+            self.open_path(path)
+
+    # --- drag and drop ----------------------------------------------------------------------
+    @staticmethod
+    def _dropped_path(mime) -> str | None:
+        for url in mime.urls() if mime.hasUrls() else []:
+            if url.isLocalFile():
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_path(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_path(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.open_path(path)
+
+    # --- loading ----------------------------------------------------------------------------
+    def open_path(self, path: str | Path, series: str | None = None) -> None:
+        """Load ``path`` off the GUI thread; a folder is scanned first and its series offered for choice."""
+        path = Path(path)
+        self.statusBar().showMessage(f"Opening {path}…")
+        if series is not None or (path.is_file() and (is_image_file(path) or path.name != "DICOMDIR")):
+            self.loader.submit(lambda progress, cancelled: load_path(path, series, progress, cancelled),
+                               lambda study: self._loaded(study, path))
+        else:
+            self.loader.submit(lambda progress, cancelled: scan(path, progress=progress, cancelled=cancelled),
+                               lambda result: self._scanned(result, path))
+
+    def _scanned(self, result, path: Path) -> None:
+        images = result.images
+        uid = None
+        if len(images) > 1:
+            uid = self.ask_series([e.summary() for e in images], str(path))
+            if uid is None:
+                self.statusBar().showMessage("Opening cancelled.", 5000)
+                return
+        entry = select_series(result, uid)
+        self.loader.submit(lambda progress, cancelled: load_entry(entry, progress, cancelled),
+                           lambda study: self._loaded(study, path))
+
+    def _ask_series(self, series: list[dict], where: str) -> str | None:
+        dialog = SeriesPickerDialog(series, where, self)
+        return dialog.selected_uid() if dialog.exec() == SeriesPickerDialog.DialogCode.Accepted else None
+
+    def _loaded(self, study: LoadedStudy, path: Path) -> None:
+        self.study = study
+        self.state.set_volume(study.volume, labels=study.labels)
+        volume = study.volume
+        name = volume.identity.series_description or Path(study.path).name
+        self.setWindowTitle(f"MedSeg — {volume.modality or 'image'} {name}")
+        self.recent.add(path)
+        shown = f" with the label map {study.label_path}" if study.label_path else ""
+        message = f"Opened {path}{shown}."
+        if volume.warnings:
+            message += "  " + " ".join(volume.warnings)
+        self.statusBar().showMessage(message, 15000)
+        self.study_loaded.emit()
+
+    def _load_failed(self, message: str) -> None:
+        self.statusBar().showMessage("Could not open the image.", 5000)
+        self.report_error(message)
+
+    def _show_error(self, message: str) -> None:
+        QMessageBox.warning(self, "MedSeg: could not open", message)
+
+    def closeEvent(self, event) -> None:
+        self.loader.cancel()
+        self.loader.wait()
+        finalize = getattr(self.three_d_view, "finalize", None)
+        if finalize is not None:
+            finalize()
+        super().closeEvent(event)
+
+    # --- screenshots ------------------------------------------------------------------------
+    def grab_with_three_d(self) -> QImage:
+        """The whole window; the 3-D view is painted from its own rendering (an OpenGL widget may grab black)."""
+        image = self.grab().toImage()
+        view = self.three_d_view
+        if view is None or not view.isVisible():
+            return image
+        rgb = np.ascontiguousarray(view.grab_rgb(), dtype=np.uint8)
+        h, w = rgb.shape[:2]
+        rendered = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        ratio = image.devicePixelRatio()
+        top_left = view.mapTo(self, QPoint(0, 0))
+        target = QRect(round(top_left.x() * ratio), round(top_left.y() * ratio),
+                       round(view.width() * ratio), round(view.height() * ratio))
+        image.setDevicePixelRatio(1.0)
+        painter = QPainter(image)
+        painter.drawImage(target, rendered)
+        painter.end()
+        return image

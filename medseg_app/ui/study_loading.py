@@ -1,0 +1,60 @@
+"""What a load job does off the GUI thread: read the volume and, where the study has one, its label map twin.
+
+The bundled sample (and the MIRP sarcoma layout it comes from) keeps each series as ``<series>/dicom/image``
+and ``<series>/nifti/image`` with the delineation as ``<series>/nifti/mask/mask.nii.gz`` on the same grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.volume import Volume
+from ..io import load_volume
+from ..io.dicom_scan import CancelFn, ProgressFn, SeriesEntry
+from ..io.load import load_series
+
+
+@dataclass
+class LoadedStudy:
+    volume: Volume
+    labels: np.ndarray | None
+    path: str
+    label_path: str = ""
+
+
+def label_twin(path: str | Path) -> Path | None:
+    """The ``nifti/mask/mask.nii.gz`` next to the ``dicom`` or ``nifti`` folder that holds ``path``, if any."""
+    path = Path(path).resolve()
+    for folder in [path, *path.parents][:4]:
+        if folder.name in ("dicom", "nifti"):
+            twin = folder.parent / "nifti" / "mask" / "mask.nii.gz"
+            if twin.is_file() and twin != path:
+                return twin
+            return None
+    return None
+
+
+def _with_labels(volume: Volume, source: str | Path) -> LoadedStudy:
+    twin = label_twin(source)
+    labels = None
+    if twin is not None:
+        mask = load_volume(twin)
+        if mask.array.shape == volume.array.shape and np.allclose(mask.origin, volume.origin, atol=1e-2):
+            labels = mask.array
+        else:
+            volume.warnings.append(f"{twin}: the label map is not on the image grid and was not shown.")
+    return LoadedStudy(volume, labels, str(source), str(twin) if labels is not None else "")
+
+
+def load_path(path: str | Path, series: str | None, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:
+    volume = load_volume(path, series=series, progress=progress, cancelled=cancelled)
+    return _with_labels(volume, path)
+
+
+def load_entry(entry: SeriesEntry, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:
+    volume = load_series(entry, progress=progress, cancelled=cancelled)
+    source = entry.files[0].path if entry.files else ""
+    return _with_labels(volume, source)
