@@ -78,6 +78,43 @@ def test_no_path_opens_the_bundled_sample_with_its_label_map(tmp_path):
     assert outline[height // 2:, width // 2:].sum() > 100  # coronal (bottom right)
     three_d = shot[80: height // 2 - 20, width // 2 + 20:]
     assert three_d.std() > 10, "the 3-D view came out blank"
+    for quadrant in (shot[80: height // 2 - 20, : width // 2 - 10], shot[height // 2 + 40: height - 60, : width // 2 - 10],
+                     shot[height // 2 + 40: height - 60, width // 2 + 10:]):
+        assert quadrant.std() > 10, "a slice view came out blank"
+    _assert_axial_orientation(shot[80: height // 2 - 30, 30: width // 2 - 40])
+
+
+def _body_crop(grey: np.ndarray) -> np.ndarray:
+    rows, cols = np.nonzero(grey > 40)
+    return grey[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
+
+
+def _assert_axial_orientation(axial_view: np.ndarray) -> None:
+    """The axial view must match the sample's middle slice drawn radiologically: patient right on the screen's
+    left, anterior at the top. Compared by correlation with the slice and its mirror images."""
+    from PIL import Image
+
+    from medseg_app.core.window_level import CT_PRESETS, to_grey8
+    from medseg_app.io import load_volume
+
+    volume = load_volume(series_dir(SAMPLE, "CT"))
+    # Identity direction: i runs to the patient's left and j to posterior, i.e. screen right and down.
+    expected = _body_crop(to_grey8(volume.array[volume.size[2] // 2], CT_PRESETS["Soft tissue"]).astype(float))
+    plain = np.ptp(axial_view, axis=2) < 30  # grey pixels: not the label overlay, crosshair or letters
+    grey = axial_view.astype(float).mean(axis=2)
+    rows, cols = np.nonzero((grey > 40) & plain)
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    size = expected.shape[::-1]
+    seen = np.asarray(Image.fromarray(grey[box].astype(np.uint8)).resize(size), float)
+    keep = np.asarray(Image.fromarray(plain[box]).resize(size, Image.NEAREST), bool)
+
+    def correlation(a, b):
+        return float(np.corrcoef(a[keep], b[keep])[0, 1])
+
+    right = correlation(seen, expected)
+    assert right > 0.8, f"the axial view does not show the sample's slice (correlation {right:.2f})"
+    assert right > correlation(seen, expected[:, ::-1]) + 0.1, "the axial view is mirrored left-right"
+    assert right > correlation(seen, expected[::-1, :]) + 0.1, "the axial view is upside down"
 
 
 def test_screenshot_of_a_bad_path_fails_with_one_sentence(tmp_path):

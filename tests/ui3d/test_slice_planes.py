@@ -84,10 +84,15 @@ def test_window_maps_through_the_lookup_table():
     assert scene.lut.GetTableValue(255)[:3] == (1.0, 1.0, 1.0)
 
 
-def test_camera_starts_anterior_with_superior_up():
+def test_camera_starts_anterior_oblique_with_superior_up():
     scene = SlicePlanesScene()
     scene.set_volume(_rotated_volume())
     camera = scene.renderer.GetActiveCamera()
     direction = np.asarray(camera.GetFocalPoint()) - np.asarray(camera.GetPosition())
-    np.testing.assert_allclose(direction / np.linalg.norm(direction), [0, 1, 0], atol=1e-9)  # towards +y
-    np.testing.assert_allclose(camera.GetViewUp(), [0, 0, 1], atol=1e-9)
+    direction /= np.linalg.norm(direction)
+    # From the front (looking towards +y, posterior), from the patient's left and from above, at 30° and 20°.
+    np.testing.assert_allclose(direction, [-np.sin(np.radians(30)) * np.cos(np.radians(20)),
+                                           np.cos(np.radians(30)) * np.cos(np.radians(20)),
+                                           -np.sin(np.radians(20))], atol=1e-9)
+    up = np.asarray(camera.GetViewUp())
+    assert up[2] > 0.9 and abs(np.dot(up, direction)) < 1e-9  # superior up, orthogonal to the view
