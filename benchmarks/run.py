@@ -24,6 +24,11 @@ if __package__ in (None, ""):  # run as a script: make "benchmarks" and "medseg_
 from benchmarks.registry import DATA, REGISTRY, Benchmark, Case, Skip  # noqa: E402
 
 
+def _significant(value: float, digits: int = 4) -> float:
+    """Four significant digits: a 1 ms redraw and a 5 s inference both stay readable in seconds."""
+    return float(f"{value:.{digits}g}")
+
+
 def load_modules() -> None:
     for path in sorted(Path(__file__).resolve().parent.glob("bench_*.py")):
         importlib.import_module(f"benchmarks.{path.stem}")
@@ -69,10 +74,10 @@ def run_one(bench: Benchmark, repeat: int) -> dict:
         return {"name": bench.name, "skipped": str(exc)}
     finally:
         gen.close()  # the benchmark's teardown (its finally blocks) runs here
-    out = {"name": bench.name, "value": round(statistics.median(ours), 4), "unit": case.unit,
+    out = {"name": bench.name, "value": _significant(statistics.median(ours)), "unit": case.unit,
            "spread": (min(ours), max(ours))}
     if peer:
-        out.update(peer=case.peer_name or "peer", peer_value=round(statistics.median(peer), 4),
+        out.update(peer=case.peer_name or "peer", peer_value=_significant(statistics.median(peer)),
                    ratio=round(statistics.median(ours) / statistics.median(peer), 3),
                    peer_spread=(min(peer), max(peer)))
     return out
