@@ -42,7 +42,7 @@ def _with_labels(volume: Volume, source: str | Path) -> LoadedStudy:
     labels = None
     if twin is not None:
         mask = load_volume(twin)
-        if mask.array.shape == volume.array.shape and np.allclose(mask.origin, volume.origin, atol=1e-2):
+        if mask.geometry.same_grid(volume.geometry, tol_mm=1e-2):
             labels = mask.array
         else:
             volume.warnings.append(f"{twin}: the label map is not on the image grid and was not shown.")
