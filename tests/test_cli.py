@@ -73,15 +73,36 @@ def test_no_path_opens_the_bundled_sample_with_its_label_map(tmp_path):
     shot = np.asarray(Image.open(out).convert("RGB")).astype(int)
     height, width, _ = shot.shape
     assert (width, height) == (1500, 920)
+    views = _view_regions(shot)
     outline = np.all(shot == (230, 60, 50), axis=2)  # the GTV's outline, in the first label colour
-    assert outline[:, : width // 2].sum() > 200  # axial (top left) and sagittal (bottom left)
-    assert outline[height // 2:, width // 2:].sum() > 100  # coronal (bottom right)
-    three_d = shot[80: height // 2 - 20, width // 2 + 20:]
-    assert three_d.std() > 10, "the 3-D view came out blank"
-    for quadrant in (shot[80: height // 2 - 20, : width // 2 - 10], shot[height // 2 + 40: height - 60, : width // 2 - 10],
-                     shot[height // 2 + 40: height - 60, width // 2 + 10:]):
-        assert quadrant.std() > 10, "a slice view came out blank"
-    _assert_axial_orientation(shot[80: height // 2 - 30, 30: width // 2 - 40])
+    assert outline[views["axial"]].sum() + outline[views["sagittal"]].sum() > 200
+    assert outline[views["coronal"]].sum() > 100
+    assert shot[views["3d"]].std() > 10, "the 3-D view came out blank"
+    for name in ("axial", "sagittal", "coronal"):
+        assert shot[views[name]].std() > 10, f"the {name} view came out blank"
+    rows, cols = views["axial"]
+    _assert_axial_orientation(shot[rows.start + 10: rows.stop - 30, cols.start + 30: cols.stop - 40])
+
+
+def _view_regions(shot: np.ndarray) -> dict[str, tuple[slice, slice]]:
+    """Where each view lies in a screenshot of the window (the segment and tool docks take the right-hand side):
+    found by the colour of its title bar, which spans the view's width just above it."""
+    from PySide6.QtGui import QColor  # noqa: F401  (QColor arithmetic needs no QApplication)
+
+    from medseg_app.ui.view_colours import VIEW_COLOURS
+
+    bars = {}
+    for name, colour in VIEW_COLOURS.items():
+        ys, xs = np.nonzero(np.all(shot == colour.darker(170).getRgb()[:3], axis=2))
+        assert ys.size, f"no title bar of the {name} view in the screenshot"
+        bars[name] = (ys.min(), ys.max(), xs.min(), xs.max())
+    top, middle, bottom = bars["axial"][1] + 1, bars["sagittal"][0] - 20, shot.shape[0] - 60
+    regions = {}
+    for name, (first, last) in {"axial": (top, middle), "3d": (top, middle),
+                                "sagittal": (bars["sagittal"][1] + 1, bottom),
+                                "coronal": (bars["coronal"][1] + 1, bottom)}.items():
+        regions[name] = (slice(first, last), slice(bars[name][2], bars[name][3] + 1))
+    return regions
 
 
 def _body_crop(grey: np.ndarray) -> np.ndarray:

@@ -1,8 +1,13 @@
-"""What the viewer shows, without Qt: the volume, a label overlay, the crosshair, window / level, colour map.
+"""What the viewer shows, without Qt: the volume, its segments, a tool preview, the crosshair, window / level.
 
 The crosshair is one voxel index (i, j, k) shared by the three slice views: each view shows the slice through
 it, so clicking in one view moves the other two. Views subscribe with :meth:`ViewerState.subscribe` and are
-told which aspect changed ("volume", "crosshair", "window", "labels"); the GUI does its drawing on that call.
+told which aspect changed ("volume", "crosshair", "window", "preview"); the GUI does its drawing on that call.
+
+The overlays are the segments of ``segmentation`` (a new, empty one with every volume). Segment edits reach
+listeners of :meth:`subscribe_segments` as ``(what, segment_id, box)``, whichever Segmentation is current, so
+a view repaints only when the changed box reaches its slice. A tool's preview (what Apply would write) is
+``preview``: a list of ``(box, region, mode)`` drawn as a distinct overlay until it is applied or dropped.
 """
 
 from __future__ import annotations
@@ -11,19 +16,25 @@ from typing import Callable
 
 import numpy as np
 
+from .box import Box
 from .display_axes import VIEWS, ViewAxes, screen_to_index, slice_count, view_axes
+from .segmentation import Segmentation
 from .volume import Volume
 from .window_level import COLOUR_MAPS, WindowLevel, default_window
 
 Listener = Callable[[str], None]
+SegmentListener = Callable[[str, int, Box | None], None]
+PreviewChange = tuple[Box, np.ndarray, str]  # box (numpy order), bool region of the box's shape, add / remove / set
 
 
 class ViewerState:
     def __init__(self, volume: Volume | None = None):
         self._listeners: list[Listener] = []
+        self._segment_listeners: list[SegmentListener] = []
         self.volume: Volume | None = None
-        self.labels: np.ndarray | None = None  # uint8 / uint16 label map on the volume's grid, 0 = none
-        self.label_colours: np.ndarray | None = None  # (n_labels, 3) uint8 RGB, row 0 unused
+        self.segmentation: Segmentation | None = None
+        self.preview: list[PreviewChange] = []
+        self.label_colours: np.ndarray | None = None  # (n_labels, 3) uint8 RGB of the last label map, row 0 unused
         self.label_opacity = 0.4
         self.axes: dict[str, ViewAxes] = {}
         self.crosshair = np.zeros(3, dtype=int)
@@ -40,30 +51,69 @@ class ViewerState:
         for listener in list(self._listeners):
             listener(what)
 
+    def subscribe_segments(self, listener: SegmentListener) -> None:
+        """``listener(what, segment_id, box)`` for every change of the current segmentation's segments."""
+        self._segment_listeners.append(listener)
+
+    def _forward(self, segmentation: Segmentation):
+        def forward(what: str, segment_id: int, box: Box | None) -> None:
+            if segmentation is self.segmentation:  # a replaced segmentation's late news is dropped
+                for listener in list(self._segment_listeners):
+                    listener(what, segment_id, box)
+        return forward
+
     # --- content ----------------------------------------------------------------------------
     def set_volume(self, volume: Volume, labels: np.ndarray | None = None,
-                   label_colours: np.ndarray | None = None) -> None:
+                   label_colours: np.ndarray | None = None, label_names: dict[int, str] | None = None) -> None:
         self.volume = volume
         self.axes = {view: view_axes(volume.geometry, view) for view in VIEWS}
         self.crosshair = np.asarray(volume.size, dtype=int) // 2
         self.window = default_window(volume.modality, volume.units, volume.array)
         self.colour_map = "grey"
-        self.labels = None
         self.label_colours = None
+        self.preview = []
+        self.segmentation = Segmentation(volume.geometry)
+        self.segmentation.subscribe(self._forward(self.segmentation))
         self._notify("volume")
         if labels is not None:
-            self.set_labels(labels, label_colours)
+            self.set_labels(labels, label_colours, label_names)
 
-    def set_labels(self, labels: np.ndarray | None, colours: np.ndarray | None = None) -> None:
+    def set_labels(self, labels: np.ndarray | None, colours: np.ndarray | None = None,
+                   names: dict[int, str] | None = None, source: str = "manual") -> None:
+        """Replace the segments by those of a label map: one segment per label value (not an undo step)."""
+        if self.volume is None:
+            raise ValueError("open an image before its label map")
         if labels is not None:
-            if self.volume is None or labels.shape != self.volume.array.shape:
+            if labels.shape != self.volume.array.shape:
                 raise ValueError("a label map must lie on the image grid")
-            if labels.dtype not in (np.uint8, np.uint16):
-                labels = labels.astype(np.uint8 if labels.max() < 256 else np.uint16)
             if colours is None:
                 colours = default_label_colours(int(labels.max()) + 1)
-        self.labels, self.label_colours = labels, colours
-        self._notify("labels")
+        self.segmentation = Segmentation(self.volume.geometry)
+        self.segmentation.subscribe(self._forward(self.segmentation))
+        self.label_colours = colours
+        if labels is not None:
+            for value in np.unique(labels):
+                if value == 0:
+                    continue
+                name = (names or {}).get(int(value)) or f"Label_{int(value)}"
+                segment = self.segmentation.add_segment(name, tuple(colours[int(value)]), source, labels == value)
+                segment.opacity = self.label_opacity
+            self.segmentation.undo_stack.clear()
+        self._notify("segmentation")
+
+    @property
+    def labels(self) -> np.ndarray | None:
+        """The segments as a dense label map (label n = n-th segment), or None without segments (tests, export)."""
+        if self.segmentation is None or not self.segmentation.segments:
+            return None
+        return self.segmentation.label_map()
+
+    def set_preview(self, changes: list[PreviewChange] | None) -> None:
+        """Show what a tool would write (an empty list or None hides it)."""
+        if not changes and not self.preview:
+            return
+        self.preview = list(changes or [])
+        self._notify("preview")
 
     # --- crosshair and slices ---------------------------------------------------------------
     def set_crosshair(self, index) -> None:
@@ -130,8 +180,11 @@ class ViewerState:
             "value": float(self.volume.array[k, j, i]),
             "units": self.volume.units,
         }
-        if self.labels is not None:
-            out["label"] = int(self.labels[k, j, i])
+        if self.segmentation is not None:
+            names = [s.name for s in self.segmentation.segments.values()
+                     if s.mask.read(Box((k, j, i), (k + 1, j + 1, i + 1)))[0, 0, 0]]
+            if names:
+                out["segments"] = names
         return out
 
 

@@ -1,4 +1,4 @@
-"""Status-bar text for the voxel under the mouse: index, LPS position in mm, value with units, label."""
+"""Status-bar text for the voxel under the mouse: index, LPS position in mm, value with units, segments there."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ def format_readout(readout: dict | None, integral: bool = True) -> str:
     units = f" {readout['units']}" if readout["units"] else ""
     text = (f"voxel ({i}, {j}, {k})    LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm    "
             f"value {format_value(readout['value'], integral)}{units}")
-    if readout.get("label"):
-        text += f"    label {readout['label']}"
+    if readout.get("segments"):
+        text += "    " + ", ".join(readout["segments"])
     return text
 
 

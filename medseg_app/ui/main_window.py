@@ -1,11 +1,12 @@
-"""The MedSeg window: four views, the window / level bar, the cursor readout, and opening studies."""
+"""The MedSeg window: four views, the window / level bar, the cursor readout, opening studies, and segment
+editing (the segment list and tool docks, Edit ▸ Undo / Redo, tool previews in a worker)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSettings, Qt, Signal
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QWidget
 
@@ -17,8 +18,11 @@ from .cursor_readout import CursorReadout
 from .load_progress import LoadProgress
 from .load_worker import LoadWorker
 from .recent_files import RecentFiles
+from .segment_list_panel import SegmentListPanel
 from .series_picker_dialog import SeriesPickerDialog
 from .study_loading import LoadedStudy, load_entry, load_path
+from .tool_controller import ToolController
+from .tool_panel import ToolPanel
 from .view_grid import ViewGrid
 from .window_level_bar import WindowLevelBar
 
@@ -69,12 +73,71 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self._load_failed)
         self.loader.cancelled.connect(lambda: self.statusBar().showMessage("Loading cancelled.", 5000))
         self.progress.cancel_clicked.connect(self.loader.cancel)
+        self._build_editing()
         self.recent = RecentFiles(settings)
         self.study: LoadedStudy | None = None
         self.ask_series = self._ask_series
         self.report_error = self._show_error
         self._build_menus()
         self.setAcceptDrops(True)
+
+    # --- segment editing --------------------------------------------------------------------
+    def _build_editing(self) -> None:
+        self.tool_worker = LoadWorker(self)
+        self.tool_progress = LoadProgress()
+        self.statusBar().addPermanentWidget(self.tool_progress)
+        self.tool_worker.progressed.connect(self.tool_progress.show_progress)
+        self.tool_worker.busy_changed.connect(self._tool_busy)
+        self.tool_worker.cancelled.connect(lambda: self.statusBar().showMessage("Tool cancelled.", 5000))
+        self.tool_progress.cancel_clicked.connect(self.tool_worker.cancel)
+        self.tools = ToolController(self.state, self.tool_worker, parent=self)
+        self.tools.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        for view in ("axial", "coronal", "sagittal"):
+            self.tools.interaction.attach(self.grid.slice_view(view))
+        self.segment_list = SegmentListPanel(self.state, self)
+        self.tool_panel = ToolPanel(self.tools, self)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segment_list)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tool_panel)
+        self.resizeDocks([self.segment_list, self.tool_panel], [300, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.segment_list, self.tool_panel], [200, 520], Qt.Orientation.Vertical)
+        self.state.subscribe_segments(lambda *_: self._undo_refresh_soon())
+        self.state.subscribe(lambda what: what in ("volume", "segmentation") and self._undo_refresh_soon())
+
+    def _tool_busy(self, busy: bool) -> None:
+        self.tool_progress.set_busy(busy)
+        if busy:
+            self.tool_progress.bar.setFormat("Computing… %p%")
+
+    def undo(self) -> None:
+        seg = self.state.segmentation
+        if seg is not None:
+            self.tools.cancel()
+            title = seg.undo()
+            if title:
+                self.statusBar().showMessage(f"Undid {title}.", 4000)
+        self._refresh_undo()
+
+    def redo(self) -> None:
+        seg = self.state.segmentation
+        if seg is not None:
+            self.tools.cancel()
+            title = seg.redo()
+            if title:
+                self.statusBar().showMessage(f"Redid {title}.", 4000)
+        self._refresh_undo()
+
+    def _undo_refresh_soon(self) -> None:
+        # A gesture's step is pushed after its last change is announced: look at the stack once it is.
+        QTimer.singleShot(0, self._refresh_undo)
+
+    def _refresh_undo(self) -> None:
+        seg = self.state.segmentation
+        stack = seg.undo_stack if seg is not None else None
+        can_undo, can_redo = bool(stack and stack.can_undo()), bool(stack and stack.can_redo())
+        self.undo_action.setEnabled(can_undo)
+        self.redo_action.setEnabled(can_redo)
+        self.undo_action.setText(f"&Undo {stack.undo_title()}" if can_undo else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redo_title()}" if can_redo else "&Redo")
 
     # --- menus ------------------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -91,6 +154,16 @@ class MainWindow(QMainWindow):
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo", self, shortcut=QKeySequence("Ctrl+Z"))
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self.redo)
+        for action in (self.undo_action, self.redo_action):
+            action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            action.setEnabled(False)
+            edit_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
         for name, label in (("axial", "Axial"), ("sagittal", "Sagittal"), ("coronal", "Coronal"), ("3d", "3-D")):
             action = QAction(f"Maximise {label}", self)
@@ -99,6 +172,9 @@ class MainWindow(QMainWindow):
         restore = QAction("Show all four views", self)
         restore.triggered.connect(lambda: self.grid.set_maximised(None))
         view_menu.addAction(restore)
+        view_menu.addSeparator()
+        view_menu.addAction(self.segment_list.toggleViewAction())
+        view_menu.addAction(self.tool_panel.toggleViewAction())
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -170,7 +246,7 @@ class MainWindow(QMainWindow):
 
     def _loaded(self, study: LoadedStudy, path: Path) -> None:
         self.study = study
-        self.state.set_volume(study.volume, labels=study.labels)
+        self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names)
         volume = study.volume
         name = volume.identity.series_description or Path(study.path).name
         self.setWindowTitle(f"MedSeg — {volume.modality or 'image'} {name}")
@@ -192,6 +268,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.loader.cancel()
         self.loader.wait()
+        self.tool_worker.cancel()
+        self.tool_worker.wait()
         finalize = getattr(self.three_d_view, "finalize", None)
         if finalize is not None:
             finalize()

@@ -1,4 +1,8 @@
-"""One view's slice (+ label fill and outline) as a QImage, re-using its buffers from frame to frame.
+"""One view's slice (+ label fill and outline, or segment layers) as a QImage, re-using its buffers.
+
+Segments: :meth:`SliceRendering.render_segments` keeps the windowed slice (the base) until the slice, window or
+colour map changes, and composes the segment layers (:mod:`core.segment_display`) over a copy of it, so an edit
+repaints in the time of one copy plus the layers' boxes.
 
 The image is ``table[(label + n_labels * on_outline) * 256 + grey8]``: rows 0..n-1 of the table blend the label
 colours into the grey ramp, rows n..2n-1 are the opaque label colours that draw each region's outline.
@@ -10,6 +14,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from ..core.display_axes import ViewAxes, slice_of
+from ..core.segment_display import SegmentLayer, blend_layers
 from ..core.window_level import WindowLevel, blend_table, to_grey8
 
 
@@ -56,6 +61,8 @@ class SliceRendering:
         self._blend: np.ndarray | None = None
         self._blend_key = None
         self._planes: dict[str, np.ndarray] = {}
+        self._base = np.zeros((1, 1), np.uint32)
+        self._base_key = None
 
     def _contiguous(self, name: str, plane: np.ndarray) -> np.ndarray:
         """Sagittal and coronal planes are strided views: gather them once, into a kept buffer, before use."""
@@ -110,4 +117,21 @@ class SliceRendering:
         index_image <<= 8
         index_image += grey8
         np.take(self._blend.reshape(-1), index_image, out=self.rgba)
+        return self.image
+
+    def render_segments(self, array: np.ndarray, axes: ViewAxes, index: int, window: WindowLevel, colour_map: str,
+                        layers: list[SegmentLayer]) -> QImage:
+        """The windowed slice with ``layers`` blended over it (in order); the slice itself is cached."""
+        key = (id(array), array.shape, axes, index, window, colour_map)
+        if key != self._base_key:
+            self.render(array, axes, index, window, colour_map)
+            if self._base.shape != self.rgba.shape:
+                self._base = np.empty_like(self.rgba)
+            np.copyto(self._base, self.rgba)
+            self._base_key = key
+        else:
+            np.copyto(self.rgba, self._base)
+        if layers:
+            h, w = self.rgba.shape
+            blend_layers(self.rgba.view(np.uint8).reshape(h, w, 4), layers)
         return self.image

@@ -3,6 +3,12 @@
 Mouse and keys (ITK-SNAP / 3D Slicer habits): wheel scrolls slices, Ctrl+wheel zooms about the cursor,
 left click / drag moves the crosshair, middle drag pans, right drag changes window / level, double-click
 asks to maximise the view, arrows and Page Up / Down step slices, F fits the slice to the view.
+
+Segments are drawn from the state's segmentation, each visible one as a translucent fill and an outline; a tool's
+preview on top in its own colours. A segment edit repaints a view only when the changed box reaches its slice.
+While a segmentation tool is active, ``interactor`` (the tool controller) gets the left button first: its
+``press(view, event)`` returns True to take the drag (then ``drag`` / ``release``), and ``paint(view, painter)``
+draws its cursor (the brush outline, a lasso) over the slice.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..core.display_axes import index_to_screen, pixel_size_mm, screen_to_index
+from ..core.segment_display import PREVIEW_COLOURS, SegmentLayer, box_on_slice, box_plane, segment_layers
 from ..core.viewer_state import ViewerState
 from .slice_rendering import SliceRendering
 from .slice_viewport import SliceViewport
@@ -36,6 +43,10 @@ class SliceView(QWidget):
         self.viewport = SliceViewport()
         self._rendering = SliceRendering()
         self._rendered_key = None
+        self._overlay_version = 0
+        self.interactor = None
+        self._tool_drag = False
+        self.preview_opacity = 0.45
         self._drag_button = Qt.MouseButton.NoButton
         self._drag_last = QPointF()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -48,6 +59,7 @@ class SliceView(QWidget):
         self._font.setPointSizeF(max(self._font.pointSizeF(), 9.0))
         self._font.setBold(True)
         state.subscribe(self._on_state)
+        state.subscribe_segments(self._on_segments)
         if state.volume is not None:
             self._on_state("volume")
 
@@ -70,19 +82,40 @@ class SliceView(QWidget):
             self.viewport.pixel_mm = pixel_size_mm(volume.geometry, axes)
             self.viewport.fit()
             self._rendered_key = None
+        if what in ("volume", "segmentation", "preview"):
+            self._overlay_version += 1
         self.update()
+
+    def _on_segments(self, what: str, segment_id: int, box) -> None:
+        if what == "active" or self.state.volume is None:
+            return
+        if box is None or what in ("added", "removed", "properties") or \
+                box_on_slice(box, self.axes, self.state.slice_index(self.view)):
+            self._overlay_version += 1
+            self.update()
 
     def _frame_key(self):
         s = self.state
-        return (id(s.volume), self.state.slice_index(self.view), s.window, s.colour_map,
-                id(s.labels), None if s.label_colours is None else s.label_colours.tobytes(), s.label_opacity)
+        return (id(s.volume), self.state.slice_index(self.view), s.window, s.colour_map, self._overlay_version)
+
+    def layers(self) -> list[SegmentLayer]:
+        """What is drawn over the slice: the visible segments in list order, then the tool preview."""
+        s = self.state
+        index = s.slice_index(self.view)
+        layers = segment_layers(s.segmentation.segments.values(), self.axes, index) if s.segmentation else []
+        for box, region, mode in s.preview:
+            cut = box_plane(box, region, self.axes, index, s.volume.array.shape)
+            if cut is not None and cut[0].any():
+                layers.append(SegmentLayer(cut[0], cut[1], PREVIEW_COLOURS.get(mode, PREVIEW_COLOURS["add"]),
+                                           self.preview_opacity))
+        return layers
 
     def _image(self):
         key = self._frame_key()
         if key != self._rendered_key:
             s = self.state
-            self._rendering.render(s.volume.array, self.axes, s.slice_index(self.view), s.window, s.colour_map,
-                                   s.labels, s.label_colours, s.label_opacity)
+            self._rendering.render_segments(s.volume.array, self.axes, s.slice_index(self.view), s.window,
+                                            s.colour_map, self.layers())
             self._rendered_key = key
         return self._rendering.image
 
@@ -104,6 +137,8 @@ class SliceView(QWidget):
         painter.drawImage(target, image, QRectF(0, 0, image.width(), image.height()))
         self._paint_crosshair(painter, target)
         self._paint_text(painter)
+        if self.interactor is not None:
+            self.interactor.paint(self, painter)
 
     def _paint_crosshair(self, painter: QPainter, target: QRectF) -> None:
         axes = self.axes
@@ -147,6 +182,11 @@ class SliceView(QWidget):
         index = screen_to_index(self.state.volume.geometry, self.axes, self.state.slice_index(self.view), x, y)
         return tuple(int(v) for v in np.rint(index))
 
+    def index_at(self, point: QPointF) -> np.ndarray:
+        """Continuous voxel index (i, j, k) under a widget point (may lie off the image)."""
+        x, y = self.viewport.to_image(point)
+        return screen_to_index(self.state.volume.geometry, self.axes, self.state.slice_index(self.view), x, y)
+
     def _move_crosshair(self, point: QPointF) -> None:
         x, y = self.viewport.to_image(point)
         vp = self.viewport
@@ -159,17 +199,24 @@ class SliceView(QWidget):
         self._drag_button = event.button()
         self._drag_last = event.position()
         if event.button() == Qt.MouseButton.LeftButton:
-            self._move_crosshair(event.position())
+            self._tool_drag = self.interactor is not None and bool(self.interactor.press(self, event))
+            if not self._tool_drag:
+                self._move_crosshair(event.position())
 
     def mouseMoveEvent(self, event) -> None:
         point = event.position()
         self.hovered.emit(self.voxel_at(point))
+        if self.interactor is not None:
+            self.interactor.hover(self, event)
         if self.state.volume is None or self._drag_button == Qt.MouseButton.NoButton:
             return
         dx, dy = point.x() - self._drag_last.x(), point.y() - self._drag_last.y()
         self._drag_last = point
         if self._drag_button == Qt.MouseButton.LeftButton:
-            self._move_crosshair(point)
+            if self._tool_drag:
+                self.interactor.drag(self, event)
+            else:
+                self._move_crosshair(point)
         elif self._drag_button == Qt.MouseButton.MiddleButton:
             self.viewport.pan(dx, dy)
             self.update()
@@ -179,6 +226,10 @@ class SliceView(QWidget):
     def mouseReleaseEvent(self, event) -> None:
         if event.button() == self._drag_button:
             self._drag_button = Qt.MouseButton.NoButton
+            if self._tool_drag:
+                self._tool_drag = False
+                if self.interactor is not None:
+                    self.interactor.release(self, event)
 
     def mouseDoubleClickEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -186,6 +237,8 @@ class SliceView(QWidget):
 
     def leaveEvent(self, event) -> None:
         self.hovered.emit(None)
+        if self.interactor is not None:
+            self.interactor.hover(self, None)
         super().leaveEvent(event)
 
     def wheelEvent(self, event) -> None:

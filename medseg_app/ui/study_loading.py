@@ -1,7 +1,9 @@
 """What a load job does off the GUI thread: read the volume and, where the study has one, its label map twin.
 
 The bundled sample (and the MIRP sarcoma layout it comes from) keeps each series as ``<series>/dicom/image``
-and ``<series>/nifti/image`` with the delineation as ``<series>/nifti/mask/mask.nii.gz`` on the same grid.
+and ``<series>/nifti/image`` with the delineation as ``<series>/nifti/mask/mask.nii.gz`` on the same grid; the
+mask was derived from the RTSTRUCT ``<series>/dicom/mask/*.dcm``, whose ROI name names the segment
+(``GTV_Mass_CT`` in the sample).
 """
 
 from __future__ import annotations
@@ -23,6 +25,25 @@ class LoadedStudy:
     labels: np.ndarray | None
     path: str
     label_path: str = ""
+    label_names: dict[int, str] | None = None
+
+
+def twin_label_names(twin: Path, labels: np.ndarray) -> dict[int, str]:
+    """Names of the twin's labels: the RTSTRUCT's ROI names when it has one per label, else ``<series>_mask``."""
+    values = [int(v) for v in np.unique(labels) if v != 0]
+    series = twin.parent.parent.parent
+    rois: list[str] = []
+    for rtstruct in sorted((series / "dicom" / "mask").glob("*.dcm")):
+        try:
+            import pydicom
+
+            ds = pydicom.dcmread(rtstruct, stop_before_pixels=True, specific_tags=["StructureSetROISequence"])
+            rois += [str(item.ROIName) for item in ds.get("StructureSetROISequence", [])]
+        except Exception:  # an unreadable RTSTRUCT only costs the segment its name
+            continue
+    if len(rois) == len(values):
+        return dict(zip(values, rois))
+    return {v: f"{series.name}_mask" if len(values) == 1 else f"{series.name}_mask_{v}" for v in values}
 
 
 def label_twin(path: str | Path) -> Path | None:
@@ -46,7 +67,8 @@ def _with_labels(volume: Volume, source: str | Path) -> LoadedStudy:
             labels = mask.array
         else:
             volume.warnings.append(f"{twin}: the label map is not on the image grid and was not shown.")
-    return LoadedStudy(volume, labels, str(source), str(twin) if labels is not None else "")
+    names = twin_label_names(twin, labels) if labels is not None else None
+    return LoadedStudy(volume, labels, str(source), str(twin) if labels is not None else "", names)
 
 
 def load_path(path: str | Path, series: str | None, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:

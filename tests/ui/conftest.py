@@ -33,5 +33,7 @@ def main_window(qtbot, settings):
     yield window
     window.loader.cancel()
     window.loader.wait()
+    window.tool_worker.cancel()
+    window.tool_worker.wait()
 
 

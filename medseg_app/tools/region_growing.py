@@ -1,0 +1,165 @@
+"""Region growing from seeds, in 3-D, as a proposal a human then corrects.
+
+``RegionGrowingTool`` grows one segment: connected threshold (6- or 26-connected) with the range typed in
+or taken from the seeds' neighbourhood (mean ± tolerance × SD), or SimpleITK's ConfidenceConnected on a crop.
+``CompetitiveGrowingTool`` grows several segments at once from their seeds: a marker-based watershed on the
+gradient magnitude (3D Slicer's "Grow from seeds" idea), cropped to the seeds' box plus a margin.
+Seeds are (i, j, k) voxel indices, passed to ``preview(seeds=...)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import SimpleITK as sitk
+
+from ..core.box import Box
+from .base import CancelFn, Parameter, Preview, Tool
+from .cancellation import check_cancelled
+from .connected_region import grow_connected, neighbourhood_range, seeds_box, seeds_kji
+from .intensity_mask import AlternatingBuffers, range_mask, tight_box
+
+
+def _mm_to_voxels(mm: float, spacing_ijk) -> np.ndarray:
+    """Per numpy axis (k, j, i), the whole number of voxels covering ``mm`` (at least one)."""
+    return np.maximum(1, np.ceil(float(mm) / np.asarray(spacing_ijk, float)[::-1])).astype(int)
+
+
+def _to_sitk(array: np.ndarray, spacing_ijk) -> sitk.Image:
+    image = sitk.GetImageFromArray(np.ascontiguousarray(array))
+    image.SetSpacing([float(s) for s in spacing_ijk])
+    return image
+
+
+class RegionGrowingTool(Tool):
+    id = "grow"
+    title = "Region growing"
+    source = "region growing"
+    proposes = True
+    parameters = (
+        Parameter("method", "connected", "Method", "choice", choices=("connected", "confidence")),
+        Parameter("connectivity", 6, "Neighbours", "choice", choices=(6, 26)),
+        # An explicit range; when both are None the range comes from the seeds' neighbourhood.
+        Parameter("lower", None, "Lower", "float"),
+        Parameter("upper", None, "Upper", "float"),
+        Parameter("tolerance", 2.0, "Tolerance (× SD)", "float", minimum=0.0, maximum=10.0),
+        Parameter("neighbourhood_radius", 1, "Seed neighbourhood radius", "int", minimum=0, maximum=5,
+                  unit="voxels"),
+        Parameter("initial_crop_mm", 30.0, "First crop around the seeds", "float", minimum=1.0, unit="mm"),
+        Parameter("multiplier", 2.5, "Confidence multiplier", "float", minimum=0.1, maximum=10.0),
+        Parameter("iterations", 4, "Confidence iterations", "int", minimum=0, maximum=20),
+        Parameter("radius", 1, "Confidence seed radius", "int", minimum=0, maximum=5, unit="voxels"),
+        Parameter("confidence_margin_mm", 50.0, "Confidence crop margin", "float", minimum=1.0, unit="mm"),
+        Parameter("mode", "add", "Apply as", "choice", choices=("add", "set", "remove")),
+    )
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        self._buffers = AlternatingBuffers()
+
+    def growing_range(self, points: np.ndarray) -> tuple[float | None, float | None, dict]:
+        image = self._require_context().image
+        lower, upper = self.values["lower"], self.values["upper"]
+        if lower is not None or upper is not None:
+            return lower, upper, {"range_from": "explicit"}
+        lower, upper, info = neighbourhood_range(image, points, int(self.values["neighbourhood_radius"]),
+                                                 float(self.values["tolerance"]))
+        return lower, upper, {"range_from": "seeds", **info}
+
+    def compute(self, cancelled: CancelFn | None = None, seeds=(), **inputs) -> Preview:
+        context = self._require_context()
+        target = self._target()
+        points = seeds_kji(seeds, context.image.shape)
+        if self.values["method"] == "confidence":
+            box, region, info = self._confidence(points, cancelled)
+        else:
+            box, region, info = self._connected(points, cancelled)
+        return Preview([(target, box, region, self.values["mode"])], info)
+
+    def _connected(self, points, cancelled):
+        context = self._require_context()
+        lower, upper, info = self.growing_range(points)
+        check_cancelled(cancelled, self.title)
+        grown = grow_connected(context.image, points, lower, upper, int(self.values["connectivity"]),
+                               _mm_to_voxels(self.values["initial_crop_mm"], context.volume.spacing),
+                               self._buffers, cancelled, self.title)
+        info.update(lower=lower, upper=upper, voxels=grown.voxels, crops_tried=grown.crops_tried)
+        return grown.box, grown.region, info
+
+    def _confidence(self, points, cancelled):
+        context = self._require_context()
+        spacing = context.volume.spacing
+        box = seeds_box(points).padded(_mm_to_voxels(self.values["confidence_margin_mm"], spacing),
+                                       context.image.shape)
+        crop = context.image[box.slices]
+        if crop.dtype == bool:
+            crop = crop.astype(np.uint8)
+        check_cancelled(cancelled, self.title)
+        grown = sitk.ConfidenceConnected(
+            _to_sitk(crop, spacing), seedList=[tuple(int(v) for v in p[::-1]) for p in points - box.start],
+            numberOfIterations=int(self.values["iterations"]), multiplier=float(self.values["multiplier"]),
+            initialNeighborhoodRadius=int(self.values["radius"]), replaceValue=1)
+        check_cancelled(cancelled, self.title)
+        region = sitk.GetArrayViewFromImage(grown).view(bool)
+        inner = tight_box(region, box.start)
+        return inner, region[inner.relative_to(box)].copy(), {
+            "method": "confidence", "crop": box, "voxels": int(np.count_nonzero(region)),
+            "reaches_crop_border": _on_border(inner, box, context.image.shape)}
+
+
+def _on_border(inner: Box, crop: Box, shape) -> bool:
+    """Whether the region reaches a face of the crop that is not a face of the image (it may be cut off)."""
+    return any((a == c and c > 0) or (b == d and d < s)
+               for a, b, c, d, s in zip(inner.start, inner.stop, crop.start, crop.stop, shape))
+
+
+class CompetitiveGrowingTool(Tool):
+    id = "grow_competitive"
+    title = "Grow from seeds"
+    source = "region growing"
+    proposes = True
+    parameters = (
+        Parameter("margin_mm", 20.0, "Margin around the seeds", "float", minimum=0.0, unit="mm"),
+        Parameter("sigma_mm", 1.0, "Gradient smoothing", "float", minimum=0.1, maximum=10.0, unit="mm"),
+        # Voxels outside [lower, upper] belong to no segment (None: no bound).
+        Parameter("lower", None, "Lower", "float"),
+        Parameter("upper", None, "Upper", "float"),
+        Parameter("mode", "add", "Apply as", "choice", choices=("add", "set")),
+    )
+
+    def compute(self, cancelled: CancelFn | None = None, seeds=None, **inputs) -> Preview:
+        """``seeds``: {segment id: [(i, j, k), ...]} for at least two segments."""
+        context = self._require_context()
+        seeds = dict(seeds or {})
+        if len(seeds) < 2:
+            raise ValueError("growing from seeds needs seeds for at least two segments")
+        for segment_id in seeds:
+            if segment_id not in context.segmentation.segments:
+                raise KeyError(f"there is no segment {segment_id}")
+        image, spacing = context.image, context.volume.spacing
+        points = {sid: seeds_kji(s, image.shape) for sid, s in seeds.items()}
+        box = seeds_box(np.concatenate(list(points.values()))).padded(
+            _mm_to_voxels(self.values["margin_mm"], spacing) if self.values["margin_mm"] > 0 else 0, image.shape)
+        crop = image[box.slices]
+        markers = np.zeros(crop.shape, np.uint16)
+        outside_label = len(points) + 1
+        lower, upper = self.values["lower"], self.values["upper"]
+        if lower is not None or upper is not None:
+            in_range, _, _ = range_mask(crop, lower, upper)
+            markers[~in_range] = outside_label
+        for label, local in enumerate(points.values(), start=1):
+            markers[tuple((local - box.start).T)] = label
+        check_cancelled(cancelled, self.title)
+        gradient = sitk.GradientMagnitudeRecursiveGaussian(
+            sitk.Cast(_to_sitk(crop.astype(np.float32), spacing), sitk.sitkFloat32), float(self.values["sigma_mm"]))
+        check_cancelled(cancelled, self.title)
+        labels_image = sitk.MorphologicalWatershedFromMarkers(
+            gradient, _to_sitk(markers, spacing), markWatershedLine=False, fullyConnected=False)
+        check_cancelled(cancelled, self.title)
+        labels = sitk.GetArrayViewFromImage(labels_image)
+        changes, counts = [], {}
+        for label, segment_id in enumerate(points, start=1):
+            region = labels == label
+            inner = tight_box(region, box.start)
+            changes.append((segment_id, inner, region[inner.relative_to(box)], self.values["mode"]))
+            counts[segment_id] = int(np.count_nonzero(region))
+        return Preview(changes, {"crop": box, "voxels": counts})
