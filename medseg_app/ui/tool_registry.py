@@ -1,4 +1,4 @@
-"""The segmentation tools the tool panel offers, found in their modules, and how each is used in a slice view.
+"""How each segmentation tool (medseg_app.tools.registry) is used in a slice view.
 
 Interaction kinds:
 - ``brush``: left drag paints (or erases) one stroke, one undo step, with the brush outline as the cursor;
@@ -8,35 +8,27 @@ Interaction kinds:
 - ``live``: no clicks; the preview follows the options while they change (threshold);
 - ``volume``: Preview runs the tool on the whole volume in a worker, Apply commits; a tool that picks by click
   (Islands "keep selected", see :func:`picks_by_click`) takes the clicked voxel as ``index``.
-A module that is not there (yet) or fails to import is left out; the others still work.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import logging
 
 from ..tools.base import Tool
+from ..tools.registry import make_tools, tool_classes
 
-MODULES = ("threshold", "region_growing", "paint", "slice_fill", "islands", "fill_holes", "margin", "smoothing",
-           "logical", "slice_interpolation")
+__all__ = ["interaction_of", "make_tools", "picks_by_click", "tool_classes"]
 INTERACTION = {
     "paint": "brush", "erase": "brush",
-    "region_growing": "seeds", "competitive_growing": "seeds",
-    "slice_flood_fill": "click", "flood_fill": "click",
-    "polygon_fill": "lasso", "lasso": "lasso",
+    "grow": "seeds", "grow_competitive": "seeds",
+    "slice_flood_fill": "click",
+    "polygon_fill": "lasso",
     "threshold": "live",
 }
-_log = logging.getLogger(__name__)
 
 
 def interaction_of(tool: Tool) -> str:
-    if tool.id in INTERACTION:
-        return INTERACTION[tool.id]
-    if "grow" in tool.id or _takes(tool, "seeds"):
-        return "seeds"
-    return "volume"
+    return INTERACTION.get(tool.id, "volume")
 
 
 def _takes(tool: Tool, name: str) -> bool:
@@ -44,32 +36,6 @@ def _takes(tool: Tool, name: str) -> bool:
         return name in inspect.signature(tool.compute).parameters
     except (TypeError, ValueError):
         return False
-
-
-def tool_classes(modules=MODULES) -> list[type[Tool]]:
-    """Every concrete Tool subclass defined in the tool modules, in module order."""
-    found: list[type[Tool]] = []
-    for name in modules:
-        try:
-            module = importlib.import_module(f"medseg_app.tools.{name}")
-        except Exception as exc:  # a tool still being written must not take the editor down
-            _log.info("tool module %s not available: %s", name, exc)
-            continue
-        for _, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, Tool) and cls is not Tool and cls.__module__ == module.__name__ and cls.id:
-                found.append(cls)
-    order = {name: i for i, name in enumerate(modules)}
-    return sorted(found, key=lambda c: (order[c.__module__.rsplit(".", 1)[1]], inspect.getsourcelines(c)[1]))
-
-
-def make_tools(modules=MODULES) -> dict[str, Tool]:
-    tools: dict[str, Tool] = {}
-    for cls in tool_classes(modules):
-        try:
-            tools[cls.id] = cls()
-        except Exception as exc:
-            _log.info("tool %s could not be made: %s", cls.id, exc)
-    return tools
 
 
 def picks_by_click(tool: Tool | None) -> bool:

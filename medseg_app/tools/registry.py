@@ -1,0 +1,29 @@
+"""Every segmentation tool MedSeg offers, in the order the tool panel shows them."""
+
+from __future__ import annotations
+
+from .base import Tool
+from .fill_holes import FillHolesTool
+from .islands import IslandsTool
+from .logical import LogicalTool
+from .margin import MarginTool
+from .paint import EraseTool, PaintTool
+from .region_growing import CompetitiveGrowingTool, RegionGrowingTool
+from .slice_fill import PolygonFillTool, SliceFloodFillTool
+from .slice_interpolation import SliceInterpolationTool
+from .smoothing import SmoothingTool
+from .threshold import ThresholdTool
+
+TOOL_CLASSES: tuple[type[Tool], ...] = (
+    ThresholdTool, RegionGrowingTool, CompetitiveGrowingTool, PaintTool, EraseTool, SliceFloodFillTool,
+    PolygonFillTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool, SliceInterpolationTool,
+)
+
+
+def tool_classes() -> list[type[Tool]]:
+    return list(TOOL_CLASSES)
+
+
+def make_tools() -> dict[str, Tool]:
+    """A fresh instance of every tool, by id."""
+    return {cls.id: cls() for cls in TOOL_CLASSES}
