@@ -1,6 +1,6 @@
 """Segment editing benchmarks on a synthetic 512×512×300 CT-like volume (0.8 × 0.8 × 1.0 mm voxels).
 
-``brush_dab``: seconds to apply one 10 mm sphere dab (PaintTool.dab: footprint, Segmentation.modify, undo patch,
+``brush_dab_apply``: seconds to apply one 10 mm sphere dab (PaintTool.dab: footprint, Segmentation.modify, undo patch,
 change notification) at the edge of a 40 mm lesion, a new place each time; the target is 16 ms for the dab
 *including the redraw*: this measures the apply only, and the UI adds the redraw of the three slice views.
 ``undo_memory_mb``: the undo history size (Segmentation.undo_stack.nbytes, MB = 10⁶ bytes) after 100 brush
@@ -92,7 +92,7 @@ def _brush_strokes(context, strokes: int = 100, moves: int = 20) -> None:
         tool.end_stroke()
 
 
-@benchmark("brush_dab")
+@benchmark("brush_dab_apply")
 def brush_dab(data: Path):
     """One 10 mm sphere brush dab applied on 512×512×300 (apply only; the UI adds the redraw); target ≤ 16 ms."""
     from medseg_app.core.box import Box

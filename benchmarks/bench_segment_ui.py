@@ -1,9 +1,9 @@
 """Segment editing as the user sees it: a brush dab applied and the slice views redrawn.
 
-``brush_dab_redraw``: seconds for one 10 mm sphere dab (PaintTool.dab at the edge of a 40 mm lesion, a new place
+``brush_dab``: seconds for one 10 mm sphere dab (PaintTool.dab at the edge of a 40 mm lesion, a new place
 each time, on a 512×512×300 CT-like volume of 0.8 × 0.8 × 1.0 mm voxels) *and* the repaint of the three slice
 views that the change reaches (each 512 px across, with the lesion and a second, overlapping segment drawn as
-fill + outline); target ≤ 16 ms (one frame at 60 Hz). ``brush_dab`` in bench_segment_edit.py times the apply alone.
+fill + outline); target ≤ 16 ms (one frame at 60 Hz). ``brush_dab_apply`` in bench_segment_edit.py times the apply alone.
 ``segment_slice_repaint``: one slice step of the axial view with those two segments and the repaint; budget 5 ms.
 """
 
@@ -66,8 +66,8 @@ def _scene():
     return app, state, views
 
 
-@benchmark("brush_dab_redraw")
-def brush_dab_redraw(data: Path):
+@benchmark("brush_dab")
+def brush_dab(data: Path):
     """One 10 mm sphere dab applied and the three slice views redrawn (512×512×300); target ≤ 16 ms."""
     from medseg_app.tools.base import EditContext
     from medseg_app.tools.paint import PaintTool

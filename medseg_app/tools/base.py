@@ -103,9 +103,9 @@ class Tool:
                 was_empty = segment.mask.empty
                 changed = changed.union(seg.modify(segment_id, box, region, mode, image=context.image))
                 if was_empty and not segment.mask.empty:
-                    segment.source = self.source
                     if self.proposes:
                         segment.proposal = segment.mask.copy()
+                    seg.set_properties(segment_id, source=self.source)  # listeners (the segment list) hear it
         self.last_preview = None
         return changed
 

@@ -44,7 +44,9 @@ class ToolController(QObject):
         self.interaction = SliceInteraction(self)
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self.request_preview)
+        self._applying = False
         state.subscribe(self._on_state)
+        state.subscribe_segments(self._on_segments)
 
     # --- activation --------------------------------------------------------------------------
     def context(self) -> EditContext:
@@ -70,6 +72,15 @@ class ToolController(QObject):
     def _on_state(self, what: str) -> None:
         if what in ("volume", "segmentation") and self.active is not None:
             self.activate(self.active.id)
+
+    def _on_segments(self, what: str, segment_id: int, box) -> None:
+        """A mask changed under a pending preview (a brush stroke, an undo): the worker may have read the old
+        masks, so the preview is recomputed; the newer request supersedes the one in flight."""
+        if self._applying or what not in ("mask", "added", "removed"):
+            return
+        if self.active is not None and self.kind in ("volume", "live", "seeds") and (
+                self.worker.busy or self.preview is not None):
+            self.request_preview()
 
     def ensure_segment(self) -> int | None:
         """The segment a tool edits: the active one, or a new one when there is none."""
@@ -202,6 +213,7 @@ class ToolController(QObject):
         self._run_on_gui(lambda: tool.apply(tool.preview(**inputs)))
 
     def _run_on_gui(self, action) -> bool:
+        self._applying = True
         try:
             action()
         except LockedSegmentError as exc:
@@ -210,6 +222,8 @@ class ToolController(QObject):
         except (RuntimeError, ValueError) as exc:
             self.message.emit(str(exc))
             return False
+        finally:
+            self._applying = False
         return True
 
     def cancel(self) -> None:

@@ -195,6 +195,8 @@ def test_region_grow_on_the_sample_study(main_window, qtbot, tmp_path):
     window.tool_panel.apply_button.click()
     qtbot.waitUntil(lambda: not grown.mask.empty, timeout=20000)
     assert grown.source == "region growing" and grown.mask.count() > 1000
+    row = window.segment_list.row_of(grown.id)
+    assert window.segment_list.table.item(row, 4).text() == "region growing"  # the list shows where it came from
     image = window.grab().toImage()
     out = Path(os.environ.get("MEDSEG_SCREENSHOT_DIR", tmp_path)) / "region-grow.png"
     assert image.save(str(out))
@@ -205,3 +207,24 @@ def test_region_grow_on_the_sample_study(main_window, qtbot, tmp_path):
     image = window.grab().toImage().convertToFormat(image.Format.Format_RGB888)
     shot = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), -1)[:, : 3 * image.width()]
     assert np.all(shot.reshape(image.height(), image.width(), 3) == gtv.colour, axis=2).sum() > 100
+
+
+def test_an_edit_under_a_pending_preview_recomputes_it(main_window, qtbot):
+    """A preview computed in the worker reads the masks; painting meanwhile makes it stale, so it is redone."""
+    from .ui_test_data import SAMPLE_CT, open_and_wait
+
+    window = main_window
+    open_and_wait(qtbot, window, SAMPLE_CT)
+    seg = window.state.segmentation
+    gtv = seg.by_name("GTV_Mass_CT")
+    window.tool_panel.buttons["margin"].click()
+    window.tools.request_preview()
+    qtbot.waitUntil(lambda: window.tools.preview is not None, timeout=20000)
+    before = window.tools.preview
+    far = Box((0, 0, 0), (1, 4, 4))
+    seg.modify(gtv.id, far, np.ones(far.shape, bool), "add")  # an edit far from the tumour
+    qtbot.waitUntil(lambda: window.tools.preview is not None and window.tools.preview is not before, timeout=20000)
+    box, region = window.tools.preview.mask_for(gtv.id)
+    dense = np.zeros(seg.shape, bool)
+    dense[box.slices] = region
+    assert dense[0, 0, 5]  # the new preview grows the new voxels too
