@@ -57,6 +57,9 @@ class Preview:
         return None
 
 
+EMPTY_SEGMENT_REASON = "the segment is empty"
+
+
 class Tool:
     id: str = ""
     title: str = ""
@@ -116,6 +119,12 @@ class Tool:
         if self.context is None:
             raise RuntimeError(f"{self.title}: activate() the tool on an image and a segmentation first")
         return self.context
+
+    def _target_mask(self):
+        """(context, segment id, mask) of the segment this tool edits."""
+        context = self._require_context()
+        segment_id = self._target()
+        return context, segment_id, context.segmentation.segments[segment_id].mask
 
     def _target(self) -> int:
         context = self._require_context()

@@ -12,7 +12,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from .base import Parameter, Preview, Tool
+from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, to_image
 
 
@@ -39,11 +39,9 @@ class FillHolesTool(Tool):
     )
 
     def compute(self, cancelled=None, **inputs) -> Preview:
-        context = self._require_context()
-        segment_id = self._target()
-        mask = context.segmentation.segments[segment_id].mask
+        context, segment_id, mask = self._target_mask()
         if mask.empty:
-            return Preview(info={"reason": "the segment is empty"})
+            return Preview(info={"reason": EMPTY_SEGMENT_REASON})
         box, region = crop(mask, 1, context.segmentation.shape)
         if self.values["dimension"] == "3-D":
             filled = fill_holes_3d(region)

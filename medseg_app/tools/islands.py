@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import SimpleITK as sitk
 
-from .base import Parameter, Preview, Tool
+from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, to_image
 
 OPERATIONS = ("keep largest", "remove small", "keep selected")
@@ -36,11 +36,9 @@ class IslandsTool(Tool):
 
     def compute(self, cancelled=None, index=None) -> Preview:
         """``index`` (i, j, k): the clicked voxel, for "keep selected"."""
-        context = self._require_context()
-        segment_id = self._target()
-        mask = context.segmentation.segments[segment_id].mask
+        context, segment_id, mask = self._target_mask()
         if mask.empty:
-            return Preview(info={"reason": "the segment is empty"})
+            return Preview(info={"reason": EMPTY_SEGMENT_REASON})
         box, region = crop(mask, 0, context.segmentation.shape)
         labels, counts = label_islands(region, bool(self.values["fully_connected"]))
         operation = self.values["operation"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import SimpleITK as sitk
 
-from .base import Parameter, Preview, Tool
+from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, radius_voxels, spacing_kji, to_image
 
 
@@ -41,12 +41,10 @@ class MarginTool(Tool):
     )
 
     def compute(self, cancelled=None, **inputs) -> Preview:
-        context = self._require_context()
-        segment_id = self._target()
-        mask = context.segmentation.segments[segment_id].mask
+        context, segment_id, mask = self._target_mask()
         margin = float(self.values["margin_mm"])
         if mask.empty or margin == 0:
-            return Preview(info={"reason": "the segment is empty" if mask.empty else "the margin is 0"})
+            return Preview(info={"reason": EMPTY_SEGMENT_REASON if mask.empty else "the margin is 0"})
         spacing = spacing_kji(context.volume.geometry)
         box, region = crop(mask, radius_voxels(margin, spacing) + 1, context.segmentation.shape)
         changed = grow_or_shrink(region, margin, spacing)

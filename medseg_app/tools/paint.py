@@ -11,6 +11,7 @@ Positions are continuous voxel indices (i, j, k), as ``display_axes.screen_to_in
 from __future__ import annotations
 
 from contextlib import ExitStack
+from dataclasses import replace
 
 import numpy as np
 
@@ -134,8 +135,4 @@ class PaintTool(Tool):
 class EraseTool(PaintTool):
     id = "erase"
     title = "Erase"
-    parameters = (
-        Parameter("mode", "erase", "Mode", kind="choice", choices=tuple(MODES)),
-        Parameter("diameter_mm", 5.0, "Diameter", minimum=0.1, maximum=200.0, unit="mm"),
-        Parameter("shape", "disc", "Shape", kind="choice", choices=("disc", "sphere")),
-    )
+    parameters = tuple(replace(p, default="erase") if p.name == "mode" else p for p in PaintTool.parameters)

@@ -17,7 +17,7 @@ import numpy as np
 import SimpleITK as sitk
 from scipy import ndimage
 
-from .base import Parameter, Preview, Tool
+from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, spacing_kji, to_image
 
 
@@ -65,11 +65,9 @@ class SliceInterpolationTool(Tool):
     )
 
     def compute(self, cancelled=None, **inputs) -> Preview:
-        context = self._require_context()
-        segment_id = self._target()
-        mask = context.segmentation.segments[segment_id].mask
+        context, segment_id, mask = self._target_mask()
         if mask.empty:
-            return Preview(info={"reason": "the segment is empty"})
+            return Preview(info={"reason": EMPTY_SEGMENT_REASON})
         axis = 2 - int(self.values["slice_axis"])  # numpy axis
         box, drawn = crop(mask, 0, context.segmentation.shape)
         spacing2d = np.delete(spacing_kji(context.volume.geometry), axis)

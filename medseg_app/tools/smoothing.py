@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import SimpleITK as sitk
 
-from .base import Parameter, Preview, Tool
+from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, kernel_radius_voxels, radius_voxels, spacing_kji, to_image
 
 METHODS = ("median", "opening", "closing", "gaussian")
@@ -48,11 +48,9 @@ class SmoothingTool(Tool):
     )
 
     def compute(self, cancelled=None, **inputs) -> Preview:
-        context = self._require_context()
-        segment_id = self._target()
-        mask = context.segmentation.segments[segment_id].mask
+        context, segment_id, mask = self._target_mask()
         if mask.empty:
-            return Preview(info={"reason": "the segment is empty"})
+            return Preview(info={"reason": EMPTY_SEGMENT_REASON})
         method = self.values["method"]
         spacing = spacing_kji(context.volume.geometry)
         if method == "gaussian":
