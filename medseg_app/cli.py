@@ -1,4 +1,5 @@
-"""The ``medseg`` command: ``medseg [PATH] [--series UID] [--screenshot OUT.png]`` and ``medseg info PATH ...``.
+"""The ``medseg`` command: ``medseg [PATH] [--series UID] [--screenshot OUT.png]``, ``medseg info PATH ...`` and
+``medseg stats IMAGE --seg SEGMENTATION [--ref REFERENCE] [--json]``.
 
 Bad input ends in one sentence on stderr and exit status 2, never a traceback.
 """
@@ -69,6 +70,61 @@ def cmd_open(args: argparse.Namespace) -> int:
     return run(args.path or str(sample_ct_dir()), series=args.series, screenshot=args.screenshot)
 
 
+STATS_TABLE_COLUMNS = [("label", "{}"), ("name", "{}"), ("voxels", "{}"), ("volume_ml", "{:.3f}"),
+                       ("mesh_volume_ml", "{:.3f}"), ("surface_mm2", "{:.1f}"), ("mean", "{:.4g}"), ("std", "{:.4g}"),
+                       ("min", "{:.4g}"), ("max", "{:.4g}"), ("median", "{:.4g}"), ("suv_max", "{:.3f}"),
+                       ("suv_peak", "{:.3f}"), ("dice", "{:.4f}"), ("jaccard", "{:.4f}"), ("hd_mm", "{:.2f}"),
+                       ("hd95_mm", "{:.2f}"), ("assd_mm", "{:.2f}"), ("volume_diff_ml", "{:.3f}")]
+
+
+def _format_stats_table(rows: list[dict]) -> str:
+    columns = [(key, fmt) for key, fmt in STATS_TABLE_COLUMNS if any(key in row for row in rows)]
+    cells = [[key for key, _ in columns]]
+    for row in rows:
+        cells.append(["-" if row.get(key) is None else fmt.format(row[key]) for key, fmt in columns])
+    widths = [max(len(line[c]) for line in cells) for c in range(len(columns))]
+    return "\n".join("  ".join(text.rjust(w) if c != 1 else text.ljust(w) for c, (text, w) in
+                                enumerate(zip(line, widths))) for line in cells)
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from .core.overlap_metrics import compare_masks
+    from .core.segmentation import Segmentation
+    from .io import load_volume
+    from .io.label_resampling import label_masks_on_grid
+    from .render.statistics_report import segment_rows  # VTK loads only here
+
+    volume = load_volume(args.image, series=args.series)
+    labels = label_masks_on_grid(args.seg, volume.geometry)
+    segmentation = Segmentation(volume.geometry, undo_budget_bytes=0)
+    ids = [segmentation.add_segment(name, mask=mask).id for _, name, mask in labels]
+    rows = segment_rows(segmentation, volume, ids)
+    for row, (value, _, _) in zip(rows, labels):
+        row["label"] = value
+    if args.ref:
+        references = {value: mask for value, _, mask in label_masks_on_grid(args.ref, volume.geometry)}
+        spacing_kji = volume.geometry.spacing[::-1]
+        for row, segment_id in zip(rows, ids):
+            if row["label"] in references:
+                metrics = compare_masks(segmentation.segments[segment_id].mask, references[row["label"]], spacing_kji)
+                row.update({k: metrics[k] for k in ("dice", "jaccard", "hd_mm", "hd95_mm", "assd_mm",
+                                                     "volume_diff_ml")})
+    print(json.dumps(rows) if args.json else _format_stats_table(rows))
+    return 0
+
+
+def _stats_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="medseg stats", description="Statistics of each label of SEGMENTATION on IMAGE "
+                                "(and its overlap with REFERENCE); label maps on other grids are resampled "
+                                "onto IMAGE's by nearest neighbour.")
+    p.add_argument("image", help="DICOM folder or image file the statistics are measured on")
+    p.add_argument("--seg", required=True, metavar="SEGMENTATION", help="label map (NIfTI, NRRD, MetaImage)")
+    p.add_argument("--ref", metavar="REFERENCE", help="reference label map: adds Dice, Jaccard, HD, HD95, ASSD")
+    p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per label")
+    return p
+
+
 def _info_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medseg info", description="Describe the volume (or list the series) at PATH.")
     p.add_argument("path", help="DICOM folder, DICOM file, DICOMDIR, NIfTI, NRRD or MetaImage file")
@@ -81,7 +137,8 @@ def _info_parser() -> argparse.ArgumentParser:
 def _open_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medseg", description="MedSeg: segment CT, MR and PET studies. "
                                 "Commands: 'medseg [PATH]' opens PATH (or the bundled sample); "
-                                "'medseg info PATH' describes a volume.")
+                                "'medseg info PATH' describes a volume; "
+                                "'medseg stats IMAGE --seg LABELS' measures segments.")
     p.add_argument("path", nargs="?", help="image to open (default: the bundled sample study)")
     p.add_argument("--series", help="SeriesInstanceUID to open when PATH holds several")
     p.add_argument("--screenshot", metavar="OUT.png",
@@ -89,7 +146,7 @@ def _open_parser() -> argparse.ArgumentParser:
     return p
 
 
-COMMANDS = {"info": (_info_parser, cmd_info)}
+COMMANDS = {"info": (_info_parser, cmd_info), "stats": (_stats_parser, cmd_stats)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from .load_worker import LoadWorker
 from .recent_files import RecentFiles
 from .segment_list_panel import SegmentListPanel
 from .series_picker_dialog import SeriesPickerDialog
+from .statistics_panel import StatisticsPanel
 from .study_loading import LoadedStudy, load_entry, load_path
 from .tool_controller import ToolController
 from .tool_panel import ToolPanel
@@ -100,6 +101,9 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.tool_panel)
         self.resizeDocks([self.segment_list, self.tool_panel], [300, 300], Qt.Orientation.Horizontal)
         self.resizeDocks([self.segment_list, self.tool_panel], [200, 520], Qt.Orientation.Vertical)
+        self.statistics = StatisticsPanel(self.state, self)  # a tab beside Tools; computes only while shown
+        self.tabifyDockWidget(self.tool_panel, self.statistics)
+        self.tool_panel.raise_()
         self.state.subscribe_segments(lambda *_: self._undo_refresh_soon())
         self.state.subscribe(lambda what: what in ("volume", "segmentation") and self._undo_refresh_soon())
 
@@ -175,6 +179,9 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.segment_list.toggleViewAction())
         view_menu.addAction(self.tool_panel.toggleViewAction())
+        statistics = self.statistics.toggleViewAction()
+        statistics.triggered.connect(lambda on: on and self.statistics.raise_())
+        view_menu.addAction(statistics)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -270,6 +277,7 @@ class MainWindow(QMainWindow):
         self.loader.wait()
         self.tool_worker.cancel()
         self.tool_worker.wait()
+        self.statistics.shutdown()
         finalize = getattr(self.three_d_view, "finalize", None)
         if finalize is not None:
             finalize()
