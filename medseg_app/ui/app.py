@@ -58,7 +58,14 @@ def _arrange_screenshot(app: QApplication, window: MainWindow, out: Path) -> Non
 
     window.ask_series = first_series
     window.report_error = failed
-    window.study_loaded.connect(lambda: QTimer.singleShot(SCREENSHOT_SETTLE_MS, save))
+    def save_when_surfaces_built() -> None:  # the 3-D view builds segment surfaces in the background
+        pending = getattr(window.three_d_view, "pending_surfaces", None)
+        if pending is not None and pending():
+            QTimer.singleShot(50, save_when_surfaces_built)
+            return
+        save()
+
+    window.study_loaded.connect(lambda: QTimer.singleShot(SCREENSHOT_SETTLE_MS, save_when_surfaces_built))
     QTimer.singleShot(SCREENSHOT_TIMEOUT_MS, timed_out)
 
 

@@ -21,6 +21,14 @@ class ThreeDPanel(QWidget):
         layout.addWidget(self.title_bar)
         layout.addWidget(content, 1)
         self.title_bar.maximise_clicked.connect(self.maximise_toggled)
+        self.volume_button = None
+        if hasattr(content, "set_volume_rendering"):  # the real ThreeDView, not the 'unavailable' note
+            from .volume_rendering_button import VolumeRenderingButton
+
+            self.volume_button = VolumeRenderingButton(content.volume_rendering_presets())
+            self.volume_button.preset_chosen.connect(content.set_volume_rendering)
+            bar = self.title_bar.layout()
+            bar.insertWidget(bar.indexOf(self.title_bar.maximise_button), self.volume_button)
 
     def set_maximised(self, maximised: bool) -> None:
         self.title_bar.set_maximised(maximised)
