@@ -3,8 +3,8 @@
 On the CT-like volume of bench_segment_grow (LUNG1-001 tiled to 300 slices, or its synthetic phantom):
 dice_large compares the body (> −500 HU) with a slightly different body (> −300 HU, one slice shifted), about
 20 M voxels each; hd95_large compares the same two thresholds inside an organ-sized block (200 × 200 × 100
-voxels, ≈ 4 L of tissue with real anatomical surfaces). Whole-body surfaces (1.4 M surface voxels each) take
-about 3.5 s with compare_masks (MONAI 7.7 s), above the 1 s target; hd95_body measures that worst case.
+voxels, ≈ 4 L of tissue with real anatomical surfaces); hd95_body compares the two whole-body masks of
+dice_large (1.4 M surface voxels each), the worst case: about 1.1 s here, against MONAI's 5.6 s.
 """
 
 from __future__ import annotations

@@ -88,21 +88,29 @@ def dice_and_jaccard(a: MaskLike, b: MaskLike) -> tuple[float | None, float | No
 
 
 def surface_mask(crop: np.ndarray) -> np.ndarray:
-    """The voxels of ``crop`` that have a 6-neighbour outside it (or lie at its edge)."""
-    padded = np.pad(crop, 1)
-    inner = padded[1:-1, 1:-1, 1:-1]
-    interior = inner.copy()
+    """The voxels of ``crop`` that have a 6-neighbour outside it (the crop's edge counting as outside)."""
+    interior = crop.copy()
     for axis in range(3):
-        for shift in (0, 2):
-            neighbour = [slice(1, -1)] * 3
-            neighbour[axis] = slice(shift, padded.shape[axis] - 2 + shift)
-            interior &= padded[tuple(neighbour)]
-    return inner & ~interior
+        lower = [slice(None)] * 3
+        upper = [slice(None)] * 3
+        lower[axis], upper[axis] = slice(None, -1), slice(1, None)
+        interior[tuple(upper)] &= crop[tuple(lower)]
+        interior[tuple(lower)] &= crop[tuple(upper)]
+        edge = [slice(None)] * 3
+        for end in (0, -1):
+            edge[axis] = end
+            interior[tuple(edge)] = False
+    return np.logical_xor(crop, interior, out=interior)
+
+
+def voxel_indices(mask: np.ndarray) -> np.ndarray:
+    """(n, 3) indices (k, j, i) of the True voxels, in C order (flatnonzero is one pass; argwhere is three)."""
+    return np.stack(np.unravel_index(np.flatnonzero(mask), mask.shape), axis=1)
 
 
 def surface_voxels(crop: np.ndarray) -> np.ndarray:
     """(n, 3) indices (k, j, i) of the surface voxels of ``crop``."""
-    return np.argwhere(surface_mask(crop))
+    return voxel_indices(surface_mask(crop))
 
 
 class _SurfacePair:
@@ -114,19 +122,20 @@ class _SurfacePair:
         self.crop_a, self.crop_b = _read(a, union), _read(b, union)
         self.spacing = np.asarray(spacing_kji, dtype=float)
         self.surface_a, self.surface_b = surface_mask(self.crop_a), surface_mask(self.crop_b)
-        self.index_a, self.index_b = np.argwhere(self.surface_a), np.argwhere(self.surface_b)
+        self.index_a, self.index_b = voxel_indices(self.surface_a), voxel_indices(self.surface_b)
         self.empty = len(self.index_a) == 0 or len(self.index_b) == 0
 
     def surface_distances(self) -> tuple[np.ndarray, np.ndarray]:
-        return (nearest_distances(self.index_a, self.surface_b, self.spacing),
-                nearest_distances(self.index_b, self.surface_a, self.spacing))
+        return (nearest_distances(self.index_a, self.surface_b, self.spacing, self.index_b),
+                nearest_distances(self.index_b, self.surface_a, self.spacing, self.index_a))
 
     def hausdorff_mm(self) -> float:
         # The set distance (SimpleITK's): the voxel of one mask farthest from the other lies outside it, and the
         # nearest voxel of the other mask to any outside point is one of its surface voxels.
-        directed = [nearest_distances(np.argwhere(outside), surface, self.spacing).max()
-                    for outside, surface in ((self.crop_a & ~self.crop_b, self.surface_b),
-                                             (self.crop_b & ~self.crop_a, self.surface_a)) if outside.any()]
+        directed = [nearest_distances(np.argwhere(outside), surface, self.spacing, points).max()
+                    for outside, surface, points in ((self.crop_a & ~self.crop_b, self.surface_b, self.index_b),
+                                                     (self.crop_b & ~self.crop_a, self.surface_a, self.index_a))
+                    if outside.any()]
         return float(max(directed, default=0.0))
 
 
