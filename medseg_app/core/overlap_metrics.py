@@ -16,6 +16,8 @@ Only the union's bounding box is read; distances are exact nearest-voxel distanc
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from .box import Box
@@ -113,6 +115,11 @@ def surface_voxels(crop: np.ndarray) -> np.ndarray:
     return voxel_indices(surface_mask(crop))
 
 
+def _surface_and_indices(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    surface = surface_mask(crop)
+    return surface, voxel_indices(surface)
+
+
 class _SurfacePair:
     """Both masks read on the union's bounding box and their surface voxels."""
 
@@ -121,13 +128,17 @@ class _SurfacePair:
         union = mask_box_and_crop(a)[0].union(mask_box_and_crop(b)[0])
         self.crop_a, self.crop_b = _read(a, union), _read(b, union)
         self.spacing = np.asarray(spacing_kji, dtype=float)
-        self.surface_a, self.surface_b = surface_mask(self.crop_a), surface_mask(self.crop_b)
-        self.index_a, self.index_b = voxel_indices(self.surface_a), voxel_indices(self.surface_b)
+        # numpy releases the GIL on these whole-array passes: the two masks' work runs side by side.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            (self.surface_a, self.index_a), (self.surface_b, self.index_b) = pool.map(
+                _surface_and_indices, (self.crop_a, self.crop_b))
         self.empty = len(self.index_a) == 0 or len(self.index_b) == 0
 
     def surface_distances(self) -> tuple[np.ndarray, np.ndarray]:
-        return (nearest_distances(self.index_a, self.surface_b, self.spacing, self.index_b),
-                nearest_distances(self.index_b, self.surface_a, self.spacing, self.index_a))
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            a_to_b = pool.submit(nearest_distances, self.index_a, self.surface_b, self.spacing, self.index_b)
+            b_to_a = pool.submit(nearest_distances, self.index_b, self.surface_a, self.spacing, self.index_a)
+            return a_to_b.result(), b_to_a.result()
 
     def hausdorff_mm(self) -> float:
         # The set distance (SimpleITK's): the voxel of one mask farthest from the other lies outside it, and the

@@ -5,7 +5,7 @@ Two delineations of one structure mostly lie within a voxel or two of each other
 per offset), in stages: a stage tries every offset shorter than (R + 1) × the smallest spacing, a length no
 offset outside the cube of radius R can undercut, so the first hit is the exact nearest surface voxel of ``b``.
 Only the voxels still unresolved after the last stage (far outliers) go to a k-d tree. On two whole-body masks
-(1.4 M surface voxels each) it takes HD95 from 3.5 s to about 1.1 s.
+(1.4 M surface voxels each) it takes HD95 from 3.5 s to about 0.8 s, with both directions in two threads.
 """
 
 from __future__ import annotations
