@@ -146,7 +146,20 @@ def _open_parser() -> argparse.ArgumentParser:
     return p
 
 
-COMMANDS = {"info": (_info_parser, cmd_info), "stats": (_stats_parser, cmd_stats)}
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .cli_convert import cmd_convert as convert
+
+    return convert(args)
+
+
+def _convert_parser() -> argparse.ArgumentParser:
+    from .cli_convert import convert_parser
+
+    return convert_parser()
+
+
+COMMANDS = {"info": (_info_parser, cmd_info), "stats": (_stats_parser, cmd_stats),
+            "convert": (_convert_parser, cmd_convert)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,198 @@
+"""``medseg convert --image IMAGE --seg INPUT --out OUTPUT [--format F] [--force]``: structures from one format to
+another on IMAGE's grid, with a read-back check of DICOM output.
+
+INPUT is a label map (NIfTI / NRRD / MetaImage, names from its JSON sidecar; resampled onto IMAGE by nearest
+neighbour when on another grid), an RTSTRUCT or a SEG (recognised by reading the file's SOP Class / Modality, not
+its name). OUTPUT's format is taken from its extension (.nii, .nii.gz, .nrrd, .stl, .obj, .ply) unless --format
+says otherwise; DICOM output (rtstruct, seg) needs --format and IMAGE a DICOM series. After writing an RTSTRUCT
+or SEG the file is read back, rasterised and compared with what was written (core/export_verification.py); the
+table is printed. Exit status: 0 done; 1 written but the verification failed (the file is kept, the sentence
+says which structure); 2 bad input (one sentence, nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .core.errors import LoadError, MedSegError
+
+FORMATS = ("nifti", "nrrd", "rtstruct", "seg", "stl", "obj", "ply")
+EXTENSIONS = {".nii.gz": "nifti", ".nii": "nifti", ".nrrd": "nrrd", ".nhdr": "nrrd", ".stl": "stl", ".obj": "obj",
+              ".ply": "ply"}
+RTSTRUCT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.3"
+SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
+EXIT_VERIFICATION_FAILED = 1
+
+
+class ConvertError(MedSegError):
+    pass
+
+
+def output_format(out: Path, requested: str | None) -> str:
+    if requested:
+        return requested
+    for suffix, fmt in EXTENSIONS.items():
+        if out.name.lower().endswith(suffix):
+            return fmt
+    raise ConvertError(f"{out}: the output format cannot be told from the extension; say --format "
+                       "(nifti, nrrd, rtstruct, seg, stl, obj or ply).")
+
+
+def input_kind(path: Path) -> str:
+    """'rtstruct', 'seg' or 'labelmap', from the file's contents (DICOM header) or, failing that, its extension."""
+    if not path.is_file():
+        raise LoadError(path, "does not exist or is not a file.")
+    import pydicom
+
+    try:
+        header = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
+    except Exception:  # noqa: BLE001 - not DICOM: maybe an image file
+        header = None
+    if header is not None and ("SOPClassUID" in header or "Modality" in header):
+        sop, modality = str(header.get("SOPClassUID", "")), str(header.get("Modality", ""))
+        if sop == RTSTRUCT_SOP_CLASS or modality == "RTSTRUCT":
+            return "rtstruct"
+        if sop == SEG_SOP_CLASS or modality == "SEG":
+            return "seg"
+        raise LoadError(path, f"is a DICOM {modality or sop} object, not an RTSTRUCT, SEG or label map.")
+    from .io.image_files import read_image_file  # noqa: F401 - the import says which suffixes are images
+
+    if any(path.name.lower().endswith(s) for s in (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")):
+        return "labelmap"
+    raise LoadError(path, "is not a label map, RTSTRUCT or SEG that MedSeg can read.")
+
+
+def read_structures(path: Path, volume) -> list[tuple[str, tuple | None, object]]:
+    """(name, colour, mask) of every structure in INPUT on the volume's grid; an empty one is refused."""
+    kind = input_kind(path)
+    if kind == "labelmap":
+        from .io.label_map import sidecar_path
+        from .io.label_resampling import label_masks_on_grid, label_names
+
+        found = label_masks_on_grid(path, volume.geometry)
+        present = {value for value, _, _ in found}
+        for value, name in label_names(path).items():
+            if value not in present:
+                raise LoadError(path, f"has no voxels of structure {name!r} (label {value}) on the image.")
+        colours = {}
+        if sidecar_path(path).is_file():
+            import json
+
+            colours = {int(e["value"]): tuple(e["colour"]) for e in json.loads(sidecar_path(path).read_text())
+                       .get("labels", []) if "colour" in e}
+        structures = [(name, colours.get(value), mask) for value, name, mask in found]
+    elif kind == "seg":
+        from .io.seg_io import read_seg
+
+        structures = read_seg(path, volume)
+    else:
+        from .io.rtstruct_import import read_rtstruct
+
+        structures = [(roi.name, roi.colour, roi.mask) for roi in read_rtstruct(path, volume)]
+    if not structures:
+        raise LoadError(path, "holds no structures.")
+    for name, _, mask in structures:
+        if not mask.any() if hasattr(mask, "any") else mask.count() == 0:
+            raise LoadError(path, f"has an empty structure {name!r}.")
+    return structures
+
+
+def _targets(out: Path, fmt: str, names: list[str]) -> list[Path]:
+    """Every file the conversion would write (for the overwrite check)."""
+    if fmt in ("stl", "obj", "ply"):
+        from .render.mesh_export import safe_name
+
+        return [out.with_name(out.stem + ".json")] + [out.with_name(f"{out.stem}_{safe_name(n)}{out.suffix}")
+                                                      for n in names]
+    if fmt in ("nifti", "nrrd"):
+        from .io.label_map import sidecar_path
+
+        return [out, sidecar_path(out)]
+    return [out]
+
+
+def _verify_dicom(out: Path, fmt: str, segmentation, volume) -> int:
+    from .core.export_verification import format_verification, verify
+
+    if fmt == "seg":
+        from .io.seg_io import read_seg
+
+        reread = {name: mask for name, _, mask in read_seg(out, volume)}
+    else:
+        from .io.rtstruct_import import read_rtstruct
+
+        reread = {roi.name: roi.mask for roi in read_rtstruct(out, volume)}
+    original = {s.name: s.mask for s in segmentation.segments.values()}
+    rows = verify(original, reread, volume.geometry)
+    print(format_verification(rows))
+    failed = [r for r in rows if not r["passed"]]
+    if failed:
+        print(f"medseg: {out}: verification failed for {failed[0]['name']!r} ({failed[0]['reason']}); "
+              "the file was written but does not match the structures.", file=sys.stderr)
+        return EXIT_VERIFICATION_FAILED
+    return 0
+
+
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .core.segmentation import Segmentation
+    from .io import load_volume
+
+    out = Path(args.out)
+    fmt = output_format(out, args.format)
+    volume = load_volume(args.image, series=args.series)
+    if fmt in ("rtstruct", "seg") and not volume.identity.sop_instance_uids:
+        raise ConvertError(f"{args.image}: {fmt.upper()} output needs IMAGE to be a DICOM series, not an image file.")
+    structures = read_structures(Path(args.seg), volume)
+    existing = [p for p in _targets(out, fmt, [n for n, _, _ in structures]) if p.exists()]
+    if existing and not args.force:
+        raise ConvertError(f"{existing[0]} already exists; use --force to overwrite it.")
+    if not out.parent.is_dir():
+        raise ConvertError(f"{out.parent} is not a folder.")
+    segmentation = Segmentation(volume.geometry, undo_budget_bytes=0)
+    for name, colour, mask in structures:
+        dense = mask if hasattr(mask, "any") else mask.read(_whole(mask))
+        segmentation.add_segment(name, colour=colour, mask=dense)
+    if fmt in ("nifti", "nrrd"):
+        from .io.label_map import save_label_map
+
+        save_label_map(segmentation, out)
+    elif fmt == "seg":
+        from .io.seg_io import write_seg
+
+        write_seg(segmentation, volume, out)
+    elif fmt == "rtstruct":
+        try:
+            from .io.rtstruct_export import write_rtstruct
+        except ImportError:
+            raise ConvertError("RTSTRUCT output is not available in this build.") from None
+        write_rtstruct(segmentation, volume, out)
+    else:
+        from .render.mesh_export import write_mesh
+
+        written = write_mesh(segmentation, volume, out, fmt=fmt)
+        print("\n".join(str(p) for p in written))
+        return 0
+    print(f"wrote {out}")
+    if fmt in ("rtstruct", "seg"):
+        return _verify_dicom(out, fmt, segmentation, volume)
+    return 0
+
+
+def _whole(mask):
+    from .core.box import Box
+
+    return Box.whole(mask.shape)
+
+
+def convert_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="medseg convert", description="Convert structures between label maps, "
+                                "RTSTRUCT, SEG and meshes on IMAGE's grid; DICOM output is read back and verified.")
+    p.add_argument("--image", required=True, help="DICOM folder (needed for rtstruct / seg output) or image file")
+    p.add_argument("--seg", required=True, metavar="INPUT", help="label map (NIfTI / NRRD), RTSTRUCT or SEG file")
+    p.add_argument("--out", required=True, metavar="OUTPUT", help="file to write")
+    p.add_argument("--format", choices=FORMATS, help="output format (default: from OUTPUT's extension)")
+    p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
+    p.add_argument("--force", action="store_true", help="overwrite OUTPUT (and its sidecar) if it exists")
+    return p

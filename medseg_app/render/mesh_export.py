@@ -1,0 +1,101 @@
+"""Segment surfaces to STL, OBJ or PLY files in patient coordinates (LPS, millimetres), for 3-D printing and
+planning tools.
+
+Files: one per structure, ``<stem>_<name><ext>`` next to ``path`` (the name with anything but letters, digits,
+``-`` and ``_`` replaced by ``_``), or with ``combined=True`` one file at ``path`` holding every structure.
+Points are LPS millimetres exactly as the DICOM patient coordinate system (x to the patient's left, y posterior,
+z superior) — not RAS as many mesh viewers assume. That is said in each file (STL header text, an OBJ comment
+line, PLY comments) and in the JSON sidecar ``<stem>.json``, which lists each file, structure name, colour,
+point and triangle counts and the coordinate system.
+
+Surfaces are SurfaceNets3D meshes of the masks (``smoothing`` relaxation iterations, 0 for the voxel-faithful
+surface) and are never decimated.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from vtkmodules.vtkFiltersCore import vtkAppendPolyData
+from vtkmodules.vtkIOGeometry import vtkOBJWriter, vtkSTLWriter
+from vtkmodules.vtkIOPLY import vtkPLYWriter
+
+from ..core.errors import MedSegError
+from ..core.segmentation import Segmentation
+from ..core.volume import Volume
+from .segment_surfaces import SMOOTHING_ITERATIONS, polydata, surface_arrays
+
+FORMATS = {".stl": "stl", ".obj": "obj", ".ply": "ply"}
+COORDINATES = "LPS"
+COORDINATE_NOTE = "MedSeg mesh; coordinates: DICOM patient LPS (x left, y posterior, z superior), mm"
+
+
+class MeshExportError(MedSegError):
+    """A mesh cannot be written."""
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "segment"
+
+
+def _write_one(mesh, path: Path, fmt: str, name: str) -> None:
+    if fmt == "stl":
+        writer = vtkSTLWriter()
+        writer.SetFileTypeToBinary()
+        writer.SetHeader(f"{COORDINATE_NOTE}; {name}"[:79])
+    elif fmt == "ply":
+        writer = vtkPLYWriter()
+        writer.SetFileTypeToBinary()
+        writer.AddComment(COORDINATE_NOTE)
+        writer.AddComment(f"structure: {name}")
+    else:
+        writer = vtkOBJWriter()
+    writer.SetFileName(str(path))
+    writer.SetInputData(mesh)
+    if not writer.Write():
+        raise MeshExportError(f"{path}: the mesh could not be written.")
+    if fmt == "obj":  # vtkOBJWriter has no comment API: put ours first
+        text = path.read_text()
+        path.write_text(f"# {COORDINATE_NOTE}\n# structure: {name}\n{text}")
+
+
+def write_mesh(segmentation: Segmentation, volume: Volume, path, segment_ids: list[int] | None = None,
+               fmt: str | None = None, combined: bool = False, smoothing: int = SMOOTHING_ITERATIONS) -> list[Path]:
+    """Write the segments' surfaces; returns the files written (the sidecar not included)."""
+    path = Path(path)
+    fmt = fmt or FORMATS.get(path.suffix.lower())
+    if fmt not in FORMATS.values():
+        raise MeshExportError(f"{path}: mesh files must end in .stl, .obj or .ply.")
+    ids = list(segmentation.segments) if segment_ids is None else list(segment_ids)
+    if not ids:
+        raise MeshExportError("there are no segments to write.")
+    geometry = volume.geometry
+    meshes = []
+    for segment_id in ids:
+        segment = segmentation.segments[segment_id]
+        points, triangles = surface_arrays(segment.mask, geometry, smoothing=smoothing, decimate_above=None)
+        if len(triangles) == 0:
+            raise MeshExportError(f"segment {segment.name!r} is empty, so it has no surface to write.")
+        meshes.append((segment, polydata(points, triangles), len(points), len(triangles)))
+    entries, written = [], []
+    if combined:
+        append = vtkAppendPolyData()
+        for _, mesh, _, _ in meshes:
+            append.AddInputData(mesh)
+        append.Update()
+        _write_one(append.GetOutput(), path, fmt, ", ".join(s.name for s, *_ in meshes))
+        written.append(path)
+    for segment, mesh, n_points, n_triangles in meshes:
+        target = path if combined else path.with_name(f"{path.stem}_{safe_name(segment.name)}{path.suffix}")
+        if not combined:
+            _write_one(mesh, target, fmt, segment.name)
+            written.append(target)
+        entries.append({"file": target.name, "name": segment.name, "colour": list(segment.colour),
+                        "points": n_points, "triangles": n_triangles})
+    sidecar = {"coordinate_system": COORDINATES, "units": "mm", "note": COORDINATE_NOTE, "format": fmt,
+               "frame_of_reference_uid": volume.identity.frame_of_reference_uid,
+               "smoothing_iterations": smoothing, "structures": entries}
+    path.with_name(path.stem + ".json").write_text(json.dumps(sidecar, indent=2))
+    return written
