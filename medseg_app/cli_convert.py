@@ -16,13 +16,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .core.errors import LoadError, MedSegError
+from .core.errors import LoadError, MedSegError  # noqa: F401 - LoadError: what read_structures raises
+from .io.structure_files import RTSTRUCT_SOP_CLASS, SEG_SOP_CLASS, input_kind, read_structures  # noqa: F401
 
 FORMATS = ("nifti", "nrrd", "rtstruct", "seg", "stl", "obj", "ply")
 EXTENSIONS = {".nii.gz": "nifti", ".nii": "nifti", ".nrrd": "nrrd", ".nhdr": "nrrd", ".stl": "stl", ".obj": "obj",
               ".ply": "ply"}
-RTSTRUCT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.3"
-SEG_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.4"
 EXIT_VERIFICATION_FAILED = 1
 
 
@@ -40,65 +39,6 @@ def output_format(out: Path, requested: str | None) -> str:
                        "(nifti, nrrd, rtstruct, seg, stl, obj or ply).")
 
 
-def input_kind(path: Path) -> str:
-    """'rtstruct', 'seg' or 'labelmap', from the file's contents (DICOM header) or, failing that, its extension."""
-    if not path.is_file():
-        raise LoadError(path, "does not exist or is not a file.")
-    import pydicom
-
-    try:
-        header = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
-    except Exception:  # noqa: BLE001 - not DICOM: maybe an image file
-        header = None
-    if header is not None and ("SOPClassUID" in header or "Modality" in header):
-        sop, modality = str(header.get("SOPClassUID", "")), str(header.get("Modality", ""))
-        if sop == RTSTRUCT_SOP_CLASS or modality == "RTSTRUCT":
-            return "rtstruct"
-        if sop == SEG_SOP_CLASS or modality == "SEG":
-            return "seg"
-        raise LoadError(path, f"is a DICOM {modality or sop} object, not an RTSTRUCT, SEG or label map.")
-    from .io.image_files import read_image_file  # noqa: F401 - the import says which suffixes are images
-
-    if any(path.name.lower().endswith(s) for s in (".nii", ".nii.gz", ".nrrd", ".nhdr", ".mha", ".mhd")):
-        return "labelmap"
-    raise LoadError(path, "is not a label map, RTSTRUCT or SEG that MedSeg can read.")
-
-
-def read_structures(path: Path, volume) -> list[tuple[str, tuple | None, object]]:
-    """(name, colour, mask) of every structure in INPUT on the volume's grid; an empty one is refused."""
-    kind = input_kind(path)
-    if kind == "labelmap":
-        from .io.label_map import sidecar_path
-        from .io.label_resampling import label_masks_on_grid, label_names
-
-        found = label_masks_on_grid(path, volume.geometry)
-        present = {value for value, _, _ in found}
-        for value, name in label_names(path).items():
-            if value not in present:
-                raise LoadError(path, f"has no voxels of structure {name!r} (label {value}) on the image.")
-        colours = {}
-        if sidecar_path(path).is_file():
-            import json
-
-            colours = {int(e["value"]): tuple(e["colour"]) for e in json.loads(sidecar_path(path).read_text())
-                       .get("labels", []) if "colour" in e}
-        structures = [(name, colours.get(value), mask) for value, name, mask in found]
-    elif kind == "seg":
-        from .io.seg_io import read_seg
-
-        structures = read_seg(path, volume)
-    else:
-        from .io.rtstruct_import import read_rtstruct
-
-        structures = [(roi.name, roi.colour, roi.mask) for roi in read_rtstruct(path, volume)]
-    if not structures:
-        raise LoadError(path, "holds no structures.")
-    for name, _, mask in structures:
-        if not mask.any() if hasattr(mask, "any") else mask.count() == 0:
-            raise LoadError(path, f"has an empty structure {name!r}.")
-    return structures
-
-
 def _targets(out: Path, fmt: str, names: list[str]) -> list[Path]:
     """Every file the conversion would write (for the overwrite check)."""
     if fmt in ("stl", "obj", "ply"):
@@ -114,18 +54,10 @@ def _targets(out: Path, fmt: str, names: list[str]) -> list[Path]:
 
 
 def _verify_dicom(out: Path, fmt: str, segmentation, volume) -> int:
-    from .core.export_verification import format_verification, verify
+    from .core.export_verification import format_verification
+    from .io.structure_files import verify_written
 
-    if fmt == "seg":
-        from .io.seg_io import read_seg
-
-        reread = {name: mask for name, _, mask in read_seg(out, volume)}
-    else:
-        from .io.rtstruct_import import read_rtstruct
-
-        reread = {roi.name: roi.mask for roi in read_rtstruct(out, volume)}
-    original = {s.name: s.mask for s in segmentation.segments.values()}
-    rows = verify(original, reread, volume.geometry)
+    rows = verify_written(out, fmt, segmentation, volume)
     print(format_verification(rows))
     failed = [r for r in rows if not r["passed"]]
     if failed:

@@ -74,7 +74,12 @@ def test_no_path_opens_the_bundled_sample_with_its_label_map(tmp_path):
     height, width, _ = shot.shape
     assert (width, height) == (1500, 920)
     views = _view_regions(shot)
-    outline = np.all(shot == (230, 60, 50), axis=2)  # the GTV's outline, in the first label colour
+    import pydicom
+
+    rs = pydicom.dcmread(SAMPLE / "CT" / "dicom" / "mask" / "RS.dcm")  # the GTV comes from the RTSTRUCT, in its colour
+    colour = tuple(int(c) for c in rs.ROIContourSequence[0].ROIDisplayColor)
+    assert colour == (255, 0, 0)
+    outline = np.all(shot == colour, axis=2)  # the GTV's outline, in the structure set's ROI colour
     assert outline[views["axial"]].sum() + outline[views["sagittal"]].sum() > 200
     assert outline[views["coronal"]].sum() > 100
     assert shot[views["3d"]].std() > 10, "the 3-D view came out blank"

@@ -115,3 +115,21 @@ def test_undo_history_is_bounded_by_memory_not_steps():
     while seg.undo():
         undone += 1
     assert 1 <= undone < 30
+
+
+def test_segments_added_inside_one_gesture_are_one_undo_step():
+    """Loading a file adds several segments as one step: undo takes them all away, redo brings them back."""
+    seg = _seg()
+    seg.add_segment("kept", mask=_ball((10, 10, 10), 3))
+    with seg.gesture("Load file"):
+        a = seg.add_segment("A", mask=_ball((20, 30, 25), 5))
+        b = seg.add_segment("B", mask=_ball((30, 40, 25), 4))
+    assert seg.undo() == "Load file"
+    assert list(seg.segments) == [1]
+    seg.redo()
+    assert [s.name for s in seg.segments.values()] == ["kept", "A", "B"]
+    assert seg.segments[a.id].mask.count() == _ball((20, 30, 25), 5).sum()
+    assert seg.segments[b.id].mask.count() == _ball((30, 40, 25), 4).sum()
+    seg.undo()
+    seg.undo()
+    assert not seg.segments

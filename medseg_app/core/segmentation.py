@@ -146,7 +146,10 @@ class Segmentation:
     @contextmanager
     def gesture(self, title: str, step: UndoStep | None = None):
         """Group every change made inside into one undo step (a brush stroke, an apply)."""
-        if self._gesture is not None:  # nested: the outer gesture owns the step
+        if self._gesture is not None:  # nested: the outer gesture owns the step, and takes on its actions
+            if step is not None:
+                self._gesture.undo_actions.extend(step.undo_actions)
+                self._gesture.redo_actions.extend(step.redo_actions)
             yield self._gesture
             return
         self._gesture = step or UndoStep(title)
@@ -219,7 +222,7 @@ class Segmentation:
             reverse.patches.append(MaskPatch.capture(patch.segment_id, patch.box, segment.mask.read(patch.box)))
             segment.mask.write(patch.box, patch.values())
             self._notify("mask", patch.segment_id, patch.box)
-        for action in actions:
+        for action in reversed(actions):  # undone last first (redo replays them in order)
             action()
         return reverse
 

@@ -21,6 +21,7 @@ from .recent_files import RecentFiles
 from .segment_list_panel import SegmentListPanel
 from .series_picker_dialog import SeriesPickerDialog
 from .statistics_panel import StatisticsPanel
+from .structure_exchange import StructureExchange
 from .study_loading import LoadedStudy, load_entry, load_path
 from .tool_controller import ToolController
 from .tool_panel import ToolPanel
@@ -79,6 +80,7 @@ class MainWindow(QMainWindow):
         self.study: LoadedStudy | None = None
         self.ask_series = self._ask_series
         self.report_error = self._show_error
+        self.exchange = StructureExchange(self)
         self._build_menus()
         self.setAcceptDrops(True)
 
@@ -154,6 +156,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_folder)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.exchange.add_actions(file_menu)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -244,7 +248,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage("Opening cancelled.", 5000)
                 return
         entry = select_series(result, uid)
-        self.loader.submit(lambda progress, cancelled: load_entry(entry, progress, cancelled),
+        objects = result.objects
+        self.loader.submit(lambda progress, cancelled: load_entry(entry, progress, cancelled, objects),
                            lambda study: self._loaded(study, path))
 
     def _ask_series(self, series: list[dict], where: str) -> str | None:
@@ -254,11 +259,14 @@ class MainWindow(QMainWindow):
     def _loaded(self, study: LoadedStudy, path: Path) -> None:
         self.study = study
         self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names)
+        self.exchange.add_structures(study.structures)
         volume = study.volume
         name = volume.identity.series_description or Path(study.path).name
         self.setWindowTitle(f"MedSeg — {volume.modality or 'image'} {name}")
         self.recent.add(path)
         shown = f" with the label map {study.label_path}" if study.label_path else ""
+        if study.structure_paths:
+            shown = f" with the structures of {', '.join(study.structure_paths)}"
         message = f"Opened {path}{shown}."
         if volume.warnings:
             message += "  " + " ".join(volume.warnings)
@@ -277,6 +285,7 @@ class MainWindow(QMainWindow):
         self.loader.wait()
         self.tool_worker.cancel()
         self.tool_worker.wait()
+        self.exchange.shutdown()
         self.statistics.shutdown()
         finalize = getattr(self.three_d_view, "finalize", None)
         if finalize is not None:

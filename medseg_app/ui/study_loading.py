@@ -4,11 +4,15 @@ The bundled sample (and the MIRP sarcoma layout it comes from) keeps each series
 and ``<series>/nifti/image`` with the delineation as ``<series>/nifti/mask/mask.nii.gz`` on the same grid; the
 mask was derived from the RTSTRUCT ``<series>/dicom/mask/*.dcm``, whose ROI name names the segment
 (``GTV_Mass_CT`` in the sample).
+
+A study opened from a scanned folder also brings the folder's RTSTRUCT and SEG objects in the image's Frame of
+Reference: their structures (names and colours kept) come back as ``LoadedStudy.structures``. When there are
+any, the label map twin is not read: it is a copy of the same delineation.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +20,9 @@ import numpy as np
 from ..core.volume import Volume
 from ..io import load_volume
 from ..io.dicom_scan import CancelFn, ProgressFn, SeriesEntry
+from ..core.errors import LoadError
 from ..io.load import load_series
+from ..io.structure_files import frame_of_reference_uids, read_structures
 
 
 @dataclass
@@ -26,6 +32,8 @@ class LoadedStudy:
     path: str
     label_path: str = ""
     label_names: dict[int, str] | None = None
+    structures: list[tuple[str, tuple | None, object]] = field(default_factory=list)  # (name, colour, mask)
+    structure_paths: list[str] = field(default_factory=list)
 
 
 def twin_label_names(twin: Path, labels: np.ndarray) -> dict[int, str]:
@@ -58,7 +66,33 @@ def label_twin(path: str | Path) -> Path | None:
     return None
 
 
-def _with_labels(volume: Volume, source: str | Path) -> LoadedStudy:
+def matching_structures(volume: Volume, objects, cancelled: CancelFn | None = None) -> tuple[list, list[str]]:
+    """Structures of the RTSTRUCT / SEG objects (scan entries) in the volume's Frame of Reference, and their files.
+
+    An object that cannot be read costs only a warning on the volume."""
+    ours = volume.identity.frame_of_reference_uid
+    structures, paths = [], []
+    for entry in objects if ours else ():
+        if entry.kind not in ("RTSTRUCT", "SEG"):
+            continue
+        for file in entry.files:
+            if cancelled is not None and cancelled():
+                return structures, paths
+            if ours not in frame_of_reference_uids(file.header):
+                continue
+            try:
+                structures += read_structures(file.path, volume, drop_empty=True)
+            except LoadError as exc:
+                volume.warnings.append(str(exc))
+                continue
+            paths.append(str(file.path))
+    return structures, paths
+
+
+def _with_labels(volume: Volume, source: str | Path, objects=(), cancelled: CancelFn | None = None) -> LoadedStudy:
+    structures, paths = matching_structures(volume, objects, cancelled)
+    if structures:
+        return LoadedStudy(volume, None, str(source), structures=structures, structure_paths=paths)
     twin = label_twin(source)
     labels = None
     if twin is not None:
@@ -76,7 +110,8 @@ def load_path(path: str | Path, series: str | None, progress: ProgressFn, cancel
     return _with_labels(volume, path)
 
 
-def load_entry(entry: SeriesEntry, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:
+def load_entry(entry: SeriesEntry, progress: ProgressFn, cancelled: CancelFn, objects=()) -> LoadedStudy:
+    """Load the series; ``objects`` (the scan's non-image entries) are searched for its RTSTRUCT / SEG."""
     volume = load_series(entry, progress=progress, cancelled=cancelled)
     source = entry.files[0].path if entry.files else ""
-    return _with_labels(volume, source)
+    return _with_labels(volume, source, objects, cancelled)

@@ -33,7 +33,8 @@ def test_sample_opens_with_its_gtv_label_map(sample_window):
     mask = sitk.GetArrayFromImage(sitk.ReadImage(str(SAMPLE_CT_MASK)))
     assert state.labels is not None and state.labels.sum() > 1000
     np.testing.assert_array_equal(state.labels, mask)
-    assert "mask.nii.gz" in sample_window.statusBar().currentMessage()
+    # the GTV now comes from the RTSTRUCT (the same voxels as the NIfTI twin, which is no longer read)
+    assert "RS.dcm" in sample_window.statusBar().currentMessage()
 
 
 @pytest.mark.parametrize("index", [(10, 20, 5), (99, 101, 29), (150, 60, 44), (197, 201, 58)])

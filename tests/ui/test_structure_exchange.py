@@ -1,0 +1,124 @@
+"""Structures in and out of the window: the sample opens with its RTSTRUCT's GTV, Import refuses a structure set
+from another Frame of Reference, Export writes RTSTRUCT / SEG, reads them back and reports the check."""
+
+from __future__ import annotations
+
+import numpy as np
+import pydicom
+import pytest
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from .ui_test_data import SAMPLE_CT, open_and_wait
+
+GTV_VOXELS = 117145  # IBSI count of STS_001 CT's GTV
+
+
+@pytest.fixture
+def sample(qtbot, main_window):
+    errors: list[str] = []
+    main_window.report_error = errors.append
+    open_and_wait(qtbot, main_window, SAMPLE_CT)
+    yield main_window, errors
+    main_window.exchange.shutdown()
+
+
+def _segments(window):
+    return list(window.state.segmentation.segments.values())
+
+
+def test_sample_opens_with_the_rtstruct_gtv_only(sample):
+    window, errors = sample
+    segments = _segments(window)
+    assert [s.name for s in segments] == ["GTV_Mass_CT"]  # the RTSTRUCT's ROI name, not a second twin copy
+    assert segments[0].mask.count() == GTV_VOXELS
+    assert tuple(segments[0].colour) == (255, 0, 0)  # the RTSTRUCT's ROIDisplayColor
+    assert window.study.labels is None and window.study.structure_paths[0].endswith("RS.dcm")
+    assert not errors
+
+
+def _export(qtbot, window, monkeypatch, path, fmt):
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    window.exchange.export_action.trigger()
+    dialog = window.exchange.export_dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.set_format(fmt)
+    window.exchange.report_dialog = None
+    dialog.export_button.click()
+    qtbot.waitUntil(lambda: window.exchange.report_dialog is not None, timeout=120000)
+    return window.exchange.report_dialog
+
+
+@pytest.mark.parametrize("fmt", ["rtstruct", "seg"])
+def test_export_dicom_is_read_back_and_reported(qtbot, sample, monkeypatch, tmp_path, fmt):
+    window, errors = sample
+    out = tmp_path / f"out_{fmt}.dcm"
+    report = _export(qtbot, window, monkeypatch, out, fmt)
+    assert not errors
+    assert out.is_file() and pydicom.dcmread(out).Modality == ("RTSTRUCT" if fmt == "rtstruct" else "SEG")
+    [row] = report.rows
+    assert row["name"] == "GTV_Mass_CT" and row["passed"]
+    assert row["dice"] == pytest.approx(1.0)
+    assert row["volume_change_percent"] == pytest.approx(0.0)
+    assert row["centroid_shift_mm"] == pytest.approx(0.0, abs=1e-6)
+    assert report.table.rowCount() == 1
+    assert report.cell(0, 0) == "GTV_Mass_CT" and report.cell(0, 2) == "1.0000" and report.cell(0, 5) == "PASS"
+    assert "every structure passed" in report.summary.text()
+
+
+def test_export_never_overwrites_without_asking(qtbot, sample, monkeypatch, tmp_path):
+    window, errors = sample
+    out = tmp_path / "exists.dcm"
+    out.write_bytes(b"keep me")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.No))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    window.exchange.export_action.trigger()
+    window.exchange.export_dialog.export_button.click()
+    qtbot.wait(300)
+    assert asked and out.read_bytes() == b"keep me"
+    assert window.exchange.report_dialog is None and "Nothing was written" in window.exchange.export_dialog.message.text()
+
+
+def test_export_of_an_empty_segmentation_is_refused(qtbot, sample):
+    window, errors = sample
+    segmentation = window.state.segmentation
+    for segment_id in list(segmentation.segments):
+        segmentation.remove_segment(segment_id)
+    segmentation.add_segment("Empty")
+    window.exchange.export_action.trigger()
+    assert window.exchange.export_dialog is None
+    assert errors == ["There is nothing to export: the segmentation has no segment with voxels."]
+
+
+def test_import_from_another_frame_of_reference_is_refused(qtbot, sample, monkeypatch, tmp_path):
+    window, errors = sample
+    out = tmp_path / "rs.dcm"
+    _export(qtbot, window, monkeypatch, out, "rtstruct")
+    ds = pydicom.dcmread(out)
+    foreign = "1.2.3.4.5.6.7.8.9"
+    ds.FrameOfReferenceUID = foreign
+    ds.ReferencedFrameOfReferenceSequence[0].FrameOfReferenceUID = foreign
+    for roi in ds.StructureSetROISequence:
+        roi.ReferencedFrameOfReferenceUID = foreign
+    ds.save_as(out)
+    before = [(s.name, s.mask.count()) for s in _segments(window)]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(out), "")))
+    window.exchange.import_action.trigger()
+    qtbot.waitUntil(lambda: bool(errors), timeout=60000)
+    assert len(errors) == 1 and "Frame of Reference" in errors[0] and foreign in errors[0]
+    assert errors[0].count(".\n") == 0 and errors[0].endswith(".")
+    assert [(s.name, s.mask.count()) for s in _segments(window)] == before
+
+
+def test_import_of_a_matching_rtstruct_adds_its_segments_undoably(qtbot, sample, monkeypatch, tmp_path):
+    window, errors = sample
+    rs = SAMPLE_CT / "mask" / "RS.dcm"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(rs), "")))
+    window.exchange.import_action.trigger()
+    qtbot.waitUntil(lambda: len(_segments(window)) == 2, timeout=60000)
+    first, second = _segments(window)
+    assert second.name == "GTV_Mass_CT" and second.mask.count() == GTV_VOXELS
+    assert np.array_equal(first.mask.to_dense(), second.mask.to_dense())
+    window.undo()
+    assert len(_segments(window)) == 1 and not errors
