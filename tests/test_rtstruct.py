@@ -57,6 +57,18 @@ def test_sarcoma_gtv_matches_upstream_mask(case, modality, published):
     assert np.count_nonzero(ours) == published  # exact today: Dice 1.0 and the IBSI count on all five series
 
 
+@pytest.mark.parametrize("case, modality", [(SAMPLE, "PET"), (STS_002, "CT"), (STS_002, "MR_T1"), (STS_002, "PET")])
+def test_sarcoma_gtv_import_export_import_round_trip(case, modality, tmp_path):
+    """The sample CT's round trip is checked with dciodvfy and plastimatch below; the other series here."""
+    volume = load_volume(series_dir(case, modality))
+    segmentation = Segmentation(volume.geometry)
+    load_rtstruct_into(segmentation, case / modality / "dicom" / "mask" / "RS.dcm", volume)
+    first = segmentation.segments[1].mask.to_dense()
+    again = _roundtrip(segmentation, volume, tmp_path / "RS.dcm")[0].to_dense()
+    assert _dice(first, again) >= 0.99
+    np.testing.assert_array_equal(again, first)  # exact today: contours on the voxel boundary
+
+
 def test_lung1_rois_import_with_plausible_volumes(lung1):
     volume, rs = lung1
     rois = {r.name: r for r in read_rtstruct(rs, volume)}
