@@ -26,7 +26,7 @@ EXIT_VERIFICATION_FAILED = 1
 
 
 class ConvertError(MedSegError):
-    pass
+    """A conversion that cannot be done as asked (another Frame of Reference, an empty structure, ...)."""
 
 
 def output_format(out: Path, requested: str | None) -> str:

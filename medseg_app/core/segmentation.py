@@ -55,7 +55,7 @@ class EditOptions:
 
 
 class LockedSegmentError(ValueError):
-    pass
+    """An edit reached a locked segment; locks are never overridden."""
 
 
 class Segmentation:
