@@ -10,6 +10,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from .autosave import stale_recovery_files
 from .main_window import MainWindow
 
 SCREENSHOT_SETTLE_MS = 500
@@ -27,8 +28,34 @@ def run(path: str | Path, series: str | None = None, screenshot: str | None = No
     if os.environ.get("MEDSEG_EXIT_AFTER_FIRST_FRAME"):
         window.study_loaded.connect(lambda: _report_first_frame(app, window))
     window.show()
-    window.open_path(path, series)
-    return app.exec()
+    restoring = False
+    if not screenshot:  # a session that did not exit cleanly left a recovery file: offer it (never in screenshots)
+        stale = stale_recovery_files()
+        if stale:
+            accept = True if os.environ.get("MEDSEG_AUTO_RESTORE") == "1" else None
+            restoring = window.sessions.offer_recovery(stale, accept)
+    if not restoring:
+        window.open_path(path, series)
+    _run_test_script(app, window)
+    code = app.exec()
+    window.sessions.shutdown()
+    return code
+
+
+def _run_test_script(app: QApplication, window: MainWindow) -> None:
+    """Test hook: MEDSEG_TEST_SCRIPT=FILE runs FILE once, after the first study has loaded (and any restore was
+    applied), with ``app`` and ``window`` in its globals; tests/ui/test_autosave.py uses it to edit and report."""
+    script = os.environ.get("MEDSEG_TEST_SCRIPT")
+    if not script:
+        return
+    done = []
+
+    def run_once() -> None:
+        if not done:
+            done.append(True)
+            exec(compile(Path(script).read_text(), script, "exec"), {"app": app, "window": window})
+
+    window.study_loaded.connect(run_once)
 
 
 def _arrange_screenshot(app: QApplication, window: MainWindow, out: Path) -> None:

@@ -20,6 +20,7 @@ from .load_worker import LoadWorker
 from .recent_files import RecentFiles
 from .segment_list_panel import SegmentListPanel
 from .series_picker_dialog import SeriesPickerDialog
+from .session_actions import SessionActions
 from .statistics_panel import StatisticsPanel
 from .structure_exchange import StructureExchange
 from .study_loading import LoadedStudy, load_entry, load_path
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.ask_series = self._ask_series
         self.report_error = self._show_error
         self.exchange = StructureExchange(self)
+        self.sessions = SessionActions(self)
         self._build_menus()
         self.setAcceptDrops(True)
 
@@ -156,6 +158,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(open_folder)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        file_menu.addSeparator()
+        self.sessions.add_actions(file_menu)
         file_menu.addSeparator()
         self.exchange.add_actions(file_menu)
         file_menu.addSeparator()
@@ -258,6 +262,7 @@ class MainWindow(QMainWindow):
 
     def _loaded(self, study: LoadedStudy, path: Path) -> None:
         self.study = study
+        self.opened_path = str(path)  # what the user opened (a folder for DICOM): sessions reference it
         self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names)
         self.exchange.add_structures(study.structures)
         volume = study.volume
@@ -281,6 +286,10 @@ class MainWindow(QMainWindow):
         QMessageBox.warning(self, "MedSeg: could not open", message)
 
     def closeEvent(self, event) -> None:
+        if not self.sessions.may_close():
+            event.ignore()
+            return
+        self.sessions.shutdown()
         self.loader.cancel()
         self.loader.wait()
         self.tool_worker.cancel()

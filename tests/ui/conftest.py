@@ -16,6 +16,14 @@ def qapp_args():
     return ["medseg-ui-tests", "-platform", "offscreen"]
 
 
+@pytest.fixture(autouse=True)
+def recovery_dir(tmp_path, monkeypatch):
+    """Autosave writes its recovery files here, never into the user's own folder."""
+    folder = tmp_path / "recovery"
+    monkeypatch.setenv("MEDSEG_RECOVERY_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
     return QSettings(str(tmp_path / "medseg.ini"), QSettings.Format.IniFormat)
@@ -26,6 +34,7 @@ def main_window(qtbot, settings):
     from medseg_app.ui.main_window import MainWindow
 
     window = MainWindow(settings=settings, with_three_d=False)
+    window.sessions.ask_unsaved = lambda: "discard"  # closing at teardown never waits on a dialog
     qtbot.addWidget(window)
     window.resize(1200, 800)
     window.show()

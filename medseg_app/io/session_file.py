@@ -1,0 +1,262 @@
+"""MedSeg session files (``.medseg``): the segments, their provenance and the view, with the image by reference.
+
+A session file is a zip archive (entries stored, not deflated) holding
+
+- ``manifest.json``: ``{"format": "medseg-session", "format_version": 1,
+  "image": {path, series_uid, frame_of_reference_uid, size [i,j,k], spacing [3], origin [3], direction [9]},
+  "segments": [{id, name, colour, visible, opacity, locked, source, source_detail, box, file,
+  proposal_box, proposal_file}], "active_id", "view": {crosshair [i,j,k], window, level, colour_map}}``;
+- one payload per mask (``masks/<id>.bin``, ``masks/<id>.proposal.bin``): the mask's bounding box contents
+  (numpy order k, j, i; ``box`` = ``[[k0, j0, i0], [k1, j1, i1]]``, half-open) as ``np.packbits`` of the C-order
+  bool array, then zlib.
+
+The image is not copied: loading checks that the open image has the recorded geometry (and series UID, when both
+have one) and otherwise raises :class:`SessionError` with one sentence. Writes are atomic (a temporary file in the
+same folder, flushed and fsynced, then ``os.replace`` and an fsync of the folder): an interrupted save leaves the
+previous file as it was.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..core.box import Box
+from ..core.geometry import ImageGeometry
+from ..core.segmentation import EditOptions
+from ..core.sparse_mask import SparseMask
+
+FORMAT = "medseg-session"
+FORMAT_VERSION = 1
+SUFFIX = ".medseg"
+
+
+class SessionError(ValueError):
+    """A session file that cannot be read or does not belong to the open image (message: one sentence)."""
+
+
+# --- mask payloads -------------------------------------------------------------------------------
+def encode_mask(box: Box, data: np.ndarray) -> bytes:
+    """A mask's box contents as zlib-compressed packed bits."""
+    return zlib.compress(np.packbits(np.ascontiguousarray(data, dtype=bool).ravel()).tobytes(), 1)
+
+
+def decode_mask(shape, box: Box, payload: bytes) -> SparseMask:
+    mask = SparseMask(shape)
+    if not box.empty:
+        bits = np.unpackbits(np.frombuffer(zlib.decompress(payload), np.uint8), count=box.size)
+        mask.box, mask.data = box, bits.astype(bool).reshape(box.shape)
+    return mask
+
+
+def _box_json(box: Box) -> list[list[int]]:
+    return [list(map(int, box.start)), list(map(int, box.stop))]
+
+
+# --- what a session holds ------------------------------------------------------------------------
+@dataclass
+class SegmentSnapshot:
+    """One segment as the GUI thread copies it: properties plus copies of its (small) box arrays."""
+
+    id: int
+    properties: dict
+    box: Box
+    data: np.ndarray | None  # None: unchanged since the payload the writer already holds
+    proposal_box: Box | None = None
+    proposal_data: np.ndarray | None = None
+
+
+@dataclass
+class SessionData:
+    image: dict
+    segments: list[dict] = field(default_factory=list)  # manifest entries + "mask", "proposal" (SparseMask|None)
+    view: dict = field(default_factory=dict)
+    active_id: int | None = None
+
+
+def image_reference(volume, path: str = "") -> dict:
+    g = volume.geometry
+    return {"path": str(path or volume.source_path), "series_uid": volume.identity.series_instance_uid,
+            "frame_of_reference_uid": volume.identity.frame_of_reference_uid, "size": list(g.size),
+            "spacing": [float(v) for v in g.spacing], "origin": [float(v) for v in g.origin],
+            "direction": g.direction_row_major()}
+
+
+def view_state(state) -> dict:
+    return {"crosshair": [int(v) for v in state.crosshair], "window": float(state.window.window),
+            "level": float(state.window.level), "colour_map": state.colour_map}
+
+
+def snapshot_segments(segmentation, changed: set[int] | None = None) -> list[SegmentSnapshot]:
+    """Copy what must be written; segments not in ``changed`` (when given) carry no arrays (GUI thread, fast)."""
+    out = []
+    for seg in segmentation.segments.values():
+        props = {"name": seg.name, "colour": list(seg.colour), "visible": bool(seg.visible),
+                 "opacity": float(seg.opacity), "locked": bool(seg.locked), "source": seg.source,
+                 "source_detail": seg.source_detail}
+        fresh = changed is None or seg.id in changed
+        proposal = seg.proposal
+        out.append(SegmentSnapshot(
+            seg.id, props, seg.mask.box, seg.mask.data.copy() if fresh else None,
+            proposal.box if proposal is not None else None,
+            proposal.data.copy() if fresh and proposal is not None else None))
+    return out
+
+
+def build_manifest(image: dict, snapshots: list[SegmentSnapshot], view: dict, active_id=None) -> dict:
+    segments = []
+    for snap in snapshots:
+        entry = {"id": snap.id, **snap.properties, "box": _box_json(snap.box), "file": f"masks/{snap.id}.bin",
+                 "proposal_box": None, "proposal_file": None}
+        if snap.proposal_box is not None:
+            entry["proposal_box"] = _box_json(snap.proposal_box)
+            entry["proposal_file"] = f"masks/{snap.id}.proposal.bin"
+        segments.append(entry)
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, "image": image, "segments": segments,
+            "active_id": active_id, "view": view}
+
+
+def encode_payloads(snapshots: list[SegmentSnapshot], cache: dict[str, bytes] | None = None) -> tuple[dict, list]:
+    """Payloads by file name; snapshots without arrays reuse ``cache``. Returns (payloads, ids encoded now)."""
+    cache = cache if cache is not None else {}
+    payloads, encoded = {}, []
+    for snap in snapshots:
+        names = [(f"masks/{snap.id}.bin", snap.box, snap.data)]
+        if snap.proposal_box is not None:
+            names.append((f"masks/{snap.id}.proposal.bin", snap.proposal_box, snap.proposal_data))
+        for name, box, data in names:
+            if data is not None:
+                cache[name] = encode_mask(box, data)
+            elif name not in cache:
+                raise KeyError(f"no encoded payload for {name}")
+            payloads[name] = cache[name]
+        if snap.data is not None:
+            encoded.append(snap.id)
+    return payloads, encoded
+
+
+# --- writing ------------------------------------------------------------------------------------
+def _write_archive(stream, manifest: dict, payloads: dict[str, bytes]) -> None:
+    with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+        for name, payload in payloads.items():
+            archive.writestr(name, payload)
+
+
+def write_atomic(path: str | Path, manifest: dict, payloads: dict[str, bytes]) -> None:
+    """Write the archive next to ``path``, fsync it, replace ``path`` and fsync the folder."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            _write_archive(stream, manifest, payloads)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:  # platforms without directory handles
+        return
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_session(path: str | Path, state, image_path: str = "") -> None:
+    """Write ``state``'s (a ViewerState) segments and view, referencing its volume, to ``path`` atomically."""
+    if state.volume is None or state.segmentation is None:
+        raise SessionError("There is no open image to save a session for.")
+    snapshots = snapshot_segments(state.segmentation)
+    payloads, _ = encode_payloads(snapshots)
+    manifest = build_manifest(image_reference(state.volume, image_path), snapshots, view_state(state),
+                              state.segmentation.active_id)
+    write_atomic(path, manifest, payloads)
+
+
+# --- reading ------------------------------------------------------------------------------------
+def _box(value) -> Box:
+    return Box(tuple(int(v) for v in value[0]), tuple(int(v) for v in value[1]))
+
+
+def load_session(path: str | Path) -> SessionData:
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = json.loads(archive.read("manifest.json"))
+            if manifest.get("format") != FORMAT:
+                raise SessionError(f"{path} is not a MedSeg session file.")
+            if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
+                raise SessionError(f"{path} was written by a newer MedSeg (session format "
+                                   f"{manifest['format_version']}).")
+            image = manifest["image"]
+            shape = tuple(int(v) for v in reversed(image["size"]))
+            segments = []
+            for entry in manifest["segments"]:
+                entry = dict(entry)
+                entry["mask"] = decode_mask(shape, _box(entry["box"]), archive.read(entry["file"]))
+                entry["proposal"] = (decode_mask(shape, _box(entry["proposal_box"]), archive.read(entry["proposal_file"]))
+                                     if entry.get("proposal_file") else None)
+                segments.append(entry)
+    except SessionError:
+        raise
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        raise SessionError(f"{path} could not be read as a MedSeg session ({type(exc).__name__}: {exc}).") from exc
+    return SessionData(image, segments, manifest.get("view", {}), manifest.get("active_id"))
+
+
+def check_image(session: SessionData, volume, tol_mm: float = 1e-3) -> None:
+    """Raise SessionError (one sentence) unless ``volume`` is the image the session was drawn on."""
+    image = session.image
+    recorded = ImageGeometry(size=image["size"], spacing=image["spacing"], origin=image["origin"],
+                             direction=np.asarray(image["direction"], float).reshape(3, 3))
+    if not recorded.same_grid(volume.geometry, tol_mm=tol_mm):
+        raise SessionError(f"The session was drawn on {image.get('path') or 'another image'} "
+                           f"(size {image['size']}), whose geometry differs from the open image's.")
+    ours = volume.identity.series_instance_uid
+    if image.get("series_uid") and ours and image["series_uid"] != ours:
+        raise SessionError(f"The session belongs to series {image['series_uid']}, not the open series {ours}.")
+
+
+def apply_session(state, session: SessionData) -> dict[int, int]:
+    """Replace ``state``'s segments and view by the session's (after :func:`check_image`); returns old→new ids."""
+    check_image(session, state.volume)
+    state.set_labels(None)
+    seg = state.segmentation
+    ids = {}
+    options = EditOptions()
+    for entry in session.segments:
+        new = seg.add_segment(entry["name"], tuple(entry["colour"]), entry.get("source", "manual"))
+        mask: SparseMask = entry["mask"]
+        if not mask.box.empty:
+            seg.modify(new.id, mask.box, mask.data, "set", options=options)
+        new.proposal = entry["proposal"]
+        seg.set_properties(new.id, visible=bool(entry["visible"]), opacity=float(entry["opacity"]),
+                           locked=bool(entry["locked"]), source_detail=entry.get("source_detail", ""))
+        ids[int(entry["id"])] = new.id
+    seg.undo_stack.clear()
+    if session.active_id in ids:
+        seg.set_active(ids[session.active_id])
+    view = session.view
+    if view:
+        from ..core.window_level import WindowLevel
+
+        state.set_crosshair(view["crosshair"])
+        state.set_window(WindowLevel(float(view["window"]), float(view["level"])))
+        state.set_colour_map(view["colour_map"])
+    return ids
