@@ -12,6 +12,7 @@ import pydicom
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
 from ..core.errors import CorruptFileError, LoadCancelled, LoadError, UnsupportedTransferSyntaxError
+from ..core.memory import check_allocation
 from .dicom_frames import FrameRecord
 from .dicom_scan import CancelFn, DicomFile, ProgressFn
 
@@ -106,6 +107,11 @@ def read_frames(
     first = records[0].file
     _check_image_pixel_module(first)
     dtype = stored_dtype(first)
+    if rows <= 0 or cols <= 0:
+        raise CorruptFileError(first.path, f"declares an image of {cols}×{rows} pixels, which holds no pixels.")
+    where = first.path.parent if len(records) > 1 else first.path
+    # The float32 copy made by rescaling (and any resampling) may need as much again: check that too.
+    check_allocation(len(records) * rows * cols * max(dtype.itemsize, 4), where)
     raw = np.empty((len(records), rows, cols), dtype=dtype)
     decoded: dict[str, np.ndarray] = {}
     for n, record in enumerate(records):

@@ -114,6 +114,7 @@ def read_header(path: Path) -> DicomFile:
 def _reason(exc: Exception) -> str:
     """An exception as a short clause for a one-sentence message: its first sentence, on one line."""
     text = " ".join(str(exc).split()).split(". ")[0].rstrip(".")
+    text = "".join(c if c.isprintable() else "?" for c in text)
     return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
 
 
@@ -225,7 +226,11 @@ def scan(path: str | Path, progress: ProgressFn | None = None, cancelled: Cancel
     if not dicom_files:
         detail = f" ({skipped[0].rstrip('.')})" if skipped else ""
         raise EmptyInputError(root, f"holds no DICOM files{detail}.")
-    series = group_series(dicom_files)
+    try:
+        series = group_series(dicom_files)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, NotImplementedError) as exc:
+        # A header value that parsed but is not what it claims (found by tests/test_fuzz_loaders.py).
+        raise CorruptFileError(root, f"has a damaged DICOM header ({_reason(exc)}).") from None
     return ScanResult(root=root, series=series, skipped=skipped)
 
 

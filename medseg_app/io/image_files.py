@@ -9,6 +9,7 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..core.errors import CorruptFileError, LoadError
+from ..core.memory import check_allocation
 from ..core.sitk_bridge import array_and_geometry_from_sitk
 from ..core.volume import Volume
 
@@ -57,6 +58,22 @@ def _check_nifti_not_truncated(path: Path) -> None:
         raise CorruptFileError(path, f"is truncated: its image data ends after {actual} of {expected} bytes.")
 
 
+def _check_header(reader: sitk.ImageFileReader, path: Path) -> None:
+    """Sizes and spacings from the header, checked before ITK allocates anything."""
+    size = [int(v) for v in reader.GetSize()]
+    if any(v <= 0 for v in size):
+        raise CorruptFileError(path, f"declares an image of size {'×'.join(map(str, size))}, which holds no voxels.")
+    spacing = reader.GetSpacing()
+    if not all(np.isfinite(v) and v > 0 for v in spacing):
+        raise CorruptFileError(path, f"declares a voxel spacing of {', '.join(f'{v:g}' for v in spacing)}, "
+                                     "which is not positive and finite.")
+    if not all(np.isfinite(v) for v in (*reader.GetOrigin(), *reader.GetDirection())):
+        raise CorruptFileError(path, "declares an origin or direction that is not a finite number.")
+    itemsize = sitk.GetArrayViewFromImage(sitk.Image([1] * reader.GetDimension(), reader.GetPixelID(),
+                                                     reader.GetNumberOfComponents())).itemsize
+    check_allocation(int(np.prod(size, dtype=object)) * itemsize * max(1, reader.GetNumberOfComponents()), path)
+
+
 def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
     """A 3-D volume from an image file; for 4-D files, volume ``volume_index`` (0-based) of the last axis."""
     path = Path(path)
@@ -65,10 +82,14 @@ def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
     if not os.access(path, os.R_OK):
         raise LoadError(path, "cannot be read: permission denied.")
     fmt = _format_name(path)
-    if fmt == "NIfTI":
-        _check_nifti_not_truncated(path)
     try:
-        image = sitk.ReadImage(str(path))
+        reader = sitk.ImageFileReader()
+        reader.SetFileName(str(path))
+        reader.ReadImageInformation()
+        _check_header(reader, path)  # before anything is allocated
+        if fmt == "NIfTI":
+            _check_nifti_not_truncated(path)
+        image = reader.Execute()
     except RuntimeError as exc:
         detail = str(exc).strip().splitlines()
         reason = next((line for line in reversed(detail) if line.strip()), "unknown error")

@@ -142,6 +142,16 @@ def _frame_masks(seg, number_of_segments: int) -> np.ndarray:
 def read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.ndarray]]:
     """(name, colour RGB, mask on the volume's grid) for each segment of the SEG at ``path``."""
     try:
+        return _read_seg(path, volume)
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, ZeroDivisionError,
+            NotImplementedError) as exc:
+        # Damaged content that parsed (found by tests/test_fuzz_loaders.py): one sentence, not a traceback.
+        text = "".join(c if c.isprintable() else "?" for c in " ".join(str(exc).split()))[:120]
+        raise LoadError(path, f"is damaged or contradictory ({type(exc).__name__}: {text}).") from None
+
+
+def _read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.ndarray]]:
+    try:
         seg = hd.seg.segread(str(path))
     except Exception as exc:  # noqa: BLE001 - one sentence for any unreadable file
         raise LoadError(path, f"is not a readable DICOM SEG ({str(exc).splitlines()[0][:120]}).") from None
