@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -49,3 +50,24 @@ class GeometryError(LoadError):
 
 class LoadCancelled(MedSegError):
     """The user cancelled a load."""
+
+
+# What damaged content that still parsed throws when it is used (found by tests/test_fuzz_loaders.py).
+DAMAGED_CONTENT_ERRORS = (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError,
+                          ZeroDivisionError, NotImplementedError)
+
+
+def exception_clause(exc: BaseException, limit: int = 120) -> str:
+    """An exception as a short printable clause for a one-sentence message."""
+    text = " ".join(str(exc).split()).split(". ")[0].rstrip(".")
+    text = "".join(c if c.isprintable() else "?" for c in text)[:limit]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+@contextmanager
+def damaged_content_is_corrupt(path, what: str = "content"):
+    """Turn the errors damaged content raises into one CorruptFileError sentence naming ``path``."""
+    try:
+        yield
+    except DAMAGED_CONTENT_ERRORS as exc:
+        raise CorruptFileError(path, f"has damaged or contradictory {what} ({exception_clause(exc)}).") from None

@@ -16,7 +16,8 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
-from ..core.errors import CorruptFileError, EmptyInputError, LoadCancelled, LoadError, NotDicomError
+from ..core.errors import (CorruptFileError, EmptyInputError, LoadCancelled, LoadError, NotDicomError,
+                           exception_clause)
 from .dicom_classes import MEDIA_STORAGE_DIRECTORY, non_image_kind
 
 ProgressFn = Callable[[float, str], None]
@@ -96,7 +97,7 @@ def read_header(path: Path) -> DicomFile:
     except InvalidDicomError:
         raise NotDicomError(path, "is not a DICOM file (no DICM marker after the 128-byte preamble).") from None
     except Exception as exc:  # EOFError, struct.error, BytesLengthException...: whatever a damaged header throws
-        raise CorruptFileError(path, f"is truncated or corrupt ({_reason(exc)}).") from None
+        raise CorruptFileError(path, f"is truncated or corrupt ({exception_clause(exc, 160)}).") from None
     if tag in (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"):  # (7FE0,0010), little or big endian
         pixel_offset = position
     elif _is_deflated(header):
@@ -111,13 +112,6 @@ def read_header(path: Path) -> DicomFile:
     return DicomFile(path=path, header=header, pixel_offset=pixel_offset)
 
 
-def _reason(exc: Exception) -> str:
-    """An exception as a short clause for a one-sentence message: its first sentence, on one line."""
-    text = " ".join(str(exc).split()).split(". ")[0].rstrip(".")
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
-
-
 def _is_deflated(header: Dataset) -> bool:
     meta = getattr(header, "file_meta", None)
     return meta is not None and str(meta.get("TransferSyntaxUID", "")) == DeflatedExplicitVRLittleEndian
@@ -127,7 +121,7 @@ def _deflated_has_pixels(path: Path) -> bool:
     try:
         return "PixelData" in pydicom.dcmread(path, specific_tags=["PixelData"])
     except Exception as exc:  # the header inflated fine, so the rest of the stream is damaged
-        raise CorruptFileError(path, f"is truncated or corrupt ({_reason(exc)}).") from None
+        raise CorruptFileError(path, f"is truncated or corrupt ({exception_clause(exc, 160)}).") from None
 
 
 # Image storage classes whose objects must carry Pixel Data: CT, MR, PET (classic, enhanced, legacy
@@ -230,7 +224,7 @@ def scan(path: str | Path, progress: ProgressFn | None = None, cancelled: Cancel
         series = group_series(dicom_files)
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, NotImplementedError) as exc:
         # A header value that parsed but is not what it claims (found by tests/test_fuzz_loaders.py).
-        raise CorruptFileError(root, f"has a damaged DICOM header ({_reason(exc)}).") from None
+        raise CorruptFileError(root, f"has a damaged DICOM header ({exception_clause(exc, 160)}).") from None
     return ScanResult(root=root, series=series, skipped=skipped)
 
 

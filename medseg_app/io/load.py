@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import AmbiguousSeriesError, CorruptFileError, EmptyInputError, LoadError
+from ..core.errors import AmbiguousSeriesError, EmptyInputError, LoadError, damaged_content_is_corrupt
 from ..core.volume import Volume
 from .dicom_scan import CancelFn, ProgressFn, ScanResult, SeriesEntry, scan
 from .dicom_series import load_series
 from .image_files import is_image_file, read_image_file
 
 __all__ = ["scan", "list_series", "load_volume", "select_series", "load_series"]
-
-
-def _reason(exc: Exception) -> str:
-    text = " ".join(str(exc).split()).split(". ")[0].rstrip(".")
-    text = "".join(c if c.isprintable() else "?" for c in text)
-    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
 def _describe(entry: SeriesEntry) -> str:
@@ -90,15 +84,10 @@ def load_volume(
     result = scan(path, progress=None if progress is None else (lambda f, m: progress(0.3 * f, m)),
                   cancelled=cancelled)
     entry = select_series(result, series)
-    try:
+    where = entry.files[0].path.parent if len(entry.files) > 1 else entry.files[0].path
+    with damaged_content_is_corrupt(where, "DICOM header values"):
         volume = load_series(entry, progress=None if progress is None else (lambda f, m: progress(0.3 + 0.7 * f, m)),
                              cancelled=cancelled)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, ZeroDivisionError,
-            NotImplementedError) as exc:
-        # A header value that parsed but makes no sense (a number that is not one, a missing or
-        # mangled attribute): found by fuzzing (tests/test_fuzz_loaders.py); say so in one sentence.
-        where = entry.files[0].path.parent if len(entry.files) > 1 else entry.files[0].path
-        raise CorruptFileError(where, f"has a damaged or contradictory DICOM header ({_reason(exc)}).") from None
     if result.skipped:
         volume.warnings.append(f"{len(result.skipped)} file(s) that are not DICOM were skipped.")
     return volume

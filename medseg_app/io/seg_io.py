@@ -26,7 +26,7 @@ import numpy as np
 import pydicom
 from pydicom.sr.codedict import codes
 
-from ..core.errors import LoadError, MedSegError
+from ..core.errors import LoadError, MedSegError, damaged_content_is_corrupt
 from ..core.segmentation import Segmentation
 from ..core.volume import Volume
 
@@ -141,13 +141,8 @@ def _frame_masks(seg, number_of_segments: int) -> np.ndarray:
 
 def read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.ndarray]]:
     """(name, colour RGB, mask on the volume's grid) for each segment of the SEG at ``path``."""
-    try:
+    with damaged_content_is_corrupt(path, "segmentation content"):
         return _read_seg(path, volume)
-    except (ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError, ZeroDivisionError,
-            NotImplementedError) as exc:
-        # Damaged content that parsed (found by tests/test_fuzz_loaders.py): one sentence, not a traceback.
-        text = "".join(c if c.isprintable() else "?" for c in " ".join(str(exc).split()))[:120]
-        raise LoadError(path, f"is damaged or contradictory ({type(exc).__name__}: {text}).") from None
 
 
 def _read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.ndarray]]:
