@@ -39,20 +39,6 @@ def output_format(out: Path, requested: str | None) -> str:
                        "(nifti, nrrd, rtstruct, seg, stl, obj or ply).")
 
 
-def _targets(out: Path, fmt: str, names: list[str]) -> list[Path]:
-    """Every file the conversion would write (for the overwrite check)."""
-    if fmt in ("stl", "obj", "ply"):
-        from .render.mesh_export import safe_name
-
-        return [out.with_name(out.stem + ".json")] + [out.with_name(f"{out.stem}_{safe_name(n)}{out.suffix}")
-                                                      for n in names]
-    if fmt in ("nifti", "nrrd"):
-        from .io.label_map import sidecar_path
-
-        return [out, sidecar_path(out)]
-    return [out]
-
-
 def _verify_dicom(out: Path, fmt: str, segmentation, volume) -> int:
     from .core.export_verification import format_verification
     from .io.structure_files import verify_written
@@ -77,7 +63,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if fmt in ("rtstruct", "seg") and not volume.identity.sop_instance_uids:
         raise ConvertError(f"{args.image}: {fmt.upper()} output needs IMAGE to be a DICOM series, not an image file.")
     structures = read_structures(Path(args.seg), volume)
-    existing = [p for p in _targets(out, fmt, [n for n, _, _ in structures]) if p.exists()]
+    from .render.mesh_export import export_targets
+
+    existing = [p for p in export_targets(out, fmt, [n for n, _, _ in structures]) if p.exists()]
     if existing and not args.force:
         raise ConvertError(f"{existing[0]} already exists; use --force to overwrite it.")
     if not out.parent.is_dir():

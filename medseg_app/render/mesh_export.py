@@ -40,6 +40,19 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_") or "segment"
 
 
+def export_targets(path: Path, fmt: str, names: list[str]) -> list[Path]:
+    """Every file an export of structures ``names`` to ``path`` in ``fmt`` writes (for the overwrite check)."""
+    path = Path(path)
+    if fmt in ("stl", "obj", "ply"):
+        return [path.with_name(path.stem + ".json")] + [path.with_name(f"{path.stem}_{safe_name(n)}{path.suffix}")
+                                                        for n in names]
+    if fmt in ("nifti", "nrrd"):
+        from ..io.label_map import sidecar_path
+
+        return [path, sidecar_path(path)]
+    return [path]
+
+
 def _write_one(mesh, path: Path, fmt: str, name: str) -> None:
     if fmt == "stl":
         writer = vtkSTLWriter()

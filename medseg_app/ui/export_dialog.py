@@ -21,20 +21,6 @@ FORMATS = [
 ]
 
 
-def files_written(path: Path, fmt: str, names: list[str]) -> list[Path]:
-    """Every file an export to ``path`` would write (for the overwrite question)."""
-    if fmt in ("stl", "obj", "ply"):
-        from ..render.mesh_export import safe_name
-
-        return [path.with_name(path.stem + ".json")] + [path.with_name(f"{path.stem}_{safe_name(n)}{path.suffix}")
-                                                        for n in names]
-    if fmt in ("nifti", "nrrd"):
-        from ..io.label_map import sidecar_path
-
-        return [path, sidecar_path(path)]
-    return [path]
-
-
 class ExportDialog(QDialog):
     export_requested = Signal(str, str, list)  # path, format key, segment ids
 
@@ -101,7 +87,9 @@ class ExportDialog(QDialog):
             path = path.with_name(path.name + suffix)
         names = [self.segment_list.item(r).text() for r in range(self.segment_list.count())
                  if self.segment_list.item(r).data(Qt.ItemDataRole.UserRole) in ids]
-        existing = [p for p in files_written(path, key, names) if p.exists()]
+        from ..render.mesh_export import export_targets  # VTK: imported when an export is asked for
+
+        existing = [p for p in export_targets(path, key, names) if p.exists()]
         if existing:
             answer = QMessageBox.question(self, "Overwrite?", f"{existing[0]} already exists"
                                           + (f" (and {len(existing) - 1} more)" if len(existing) > 1 else "")

@@ -117,21 +117,18 @@ class MainWindow(QMainWindow):
             self.tool_progress.bar.setFormat("Computing… %p%")
 
     def undo(self) -> None:
-        seg = self.state.segmentation
-        if seg is not None:
-            self.tools.cancel()
-            title = seg.undo()
-            if title:
-                self.statusBar().showMessage(f"Undid {title}.", 4000)
-        self._refresh_undo()
+        self._step_history("undo", "Undid")
 
     def redo(self) -> None:
+        self._step_history("redo", "Redid")
+
+    def _step_history(self, direction: str, verb: str) -> None:
         seg = self.state.segmentation
         if seg is not None:
             self.tools.cancel()
-            title = seg.redo()
+            title = getattr(seg, direction)()
             if title:
-                self.statusBar().showMessage(f"Redid {title}.", 4000)
+                self.statusBar().showMessage(f"{verb} {title}.", 4000)
         self._refresh_undo()
 
     def _undo_refresh_soon(self) -> None:
