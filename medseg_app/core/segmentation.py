@@ -90,6 +90,8 @@ class Segmentation:
             mask=SparseMask(self.shape),
             source=source,
         )
+        if self.active_id is None:  # before the "added" news, so listeners already see it as active
+            self.active_id = segment_id
         self._insert(segment, len(self.segments))
         step = UndoStep(f"Add {segment.name}")
         step.undo_actions.append(lambda: self._take_out(segment_id))
@@ -98,8 +100,6 @@ class Segmentation:
         with self.gesture(f"Add {segment.name}", step):
             if mask is not None:
                 self.modify(segment_id, Box.whole(self.shape), mask.astype(bool, copy=False), "set")
-        if self.active_id is None:
-            self.active_id = segment_id
         return segment
 
     def remove_segment(self, segment_id: int) -> None:

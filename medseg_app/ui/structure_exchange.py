@@ -83,7 +83,7 @@ class StructureExchange(QObject):
 
     # --- structures that came with the study ------------------------------------------------
     def add_structures(self, structures, title: str | None = None) -> list[int]:
-        """Add (name, colour, mask) structures as segments: undoable (one step each) when ``title`` is given."""
+        """Add (name, colour, mask) structures as segments: one undo step when ``title`` is given."""
         from ..io.structure_files import dense
 
         segmentation = self.state.segmentation
@@ -91,12 +91,13 @@ class StructureExchange(QObject):
         if title is None:
             for name, colour, mask in structures:
                 segment = segmentation.add_segment(name, colour, "manual", dense(mask))
-                segment.opacity = self.state.label_opacity
+                segmentation.set_properties(segment.id, opacity=self.state.label_opacity)
                 ids.append(segment.id)
             segmentation.undo_stack.clear()
-        else:  # one undo step per structure: a gesture around add_segment would not undo the insertion itself
-            for name, colour, mask in structures:
-                ids.append(segmentation.add_segment(name, colour, "manual", dense(mask)).id)
+        else:
+            with segmentation.gesture(title):
+                for name, colour, mask in structures:
+                    ids.append(segmentation.add_segment(name, colour, "manual", dense(mask)).id)
         return ids
 
     # --- import -----------------------------------------------------------------------------

@@ -34,6 +34,9 @@ def test_sample_opens_with_the_rtstruct_gtv_only(sample):
     assert tuple(segments[0].colour) == (255, 0, 0)  # the RTSTRUCT's ROIDisplayColor
     assert window.study.labels is None and window.study.structure_paths[0].endswith("RS.dcm")
     assert not errors
+    panel = window.segment_list  # the loaded structure is the active one, and the list shows it so
+    assert panel.table.currentRow() == 0 and panel.delete_button.isEnabled()
+    assert panel.opacity.value() == round(100 * segments[0].opacity) > 0
 
 
 def _export(qtbot, window, monkeypatch, path, fmt):
