@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from .app_logging import configure_logging, get_logger, install_crash_handler, log_started
 from .core.errors import MedSegError
 from .resources import sample_ct_dir
 
@@ -162,16 +163,39 @@ COMMANDS = {"info": (_info_parser, cmd_info), "stats": (_stats_parser, cmd_stats
             "convert": (_convert_parser, cmd_convert)}
 
 
+def _ai_command(name: str):
+    def make_parser():
+        from .cli_ai import COMMANDS as AI_COMMANDS
+
+        return AI_COMMANDS[name][0]()
+
+    def run(args):
+        from .cli_ai import COMMANDS as AI_COMMANDS
+
+        return AI_COMMANDS[name][1](args)
+
+    return make_parser, run
+
+
+COMMANDS.update({name: _ai_command(name) for name in ("models", "segment", "train")})
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
-        make_parser, run = COMMANDS[argv[0]]
+        command = argv[0]
+        make_parser, run = COMMANDS[command]
         args = make_parser().parse_args(argv[1:])
     else:
+        command = "viewer"
         args, run = _open_parser().parse_args(argv), cmd_open
+    configure_logging()  # medseg.log in the state folder, patient identifiers redacted (see app_logging)
+    install_crash_handler()
+    log_started(f"medseg {command}")  # never the arguments: a path may name the patient
     try:
         return run(args)
     except MedSegError as exc:
+        get_logger().warning("medseg %s failed: %s", command, exc)
         print(f"medseg: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

@@ -8,6 +8,10 @@ says otherwise; DICOM output (rtstruct, seg) needs --format and IMAGE a DICOM se
 or SEG the file is read back, rasterised and compared with what was written (core/export_verification.py); the
 table is printed. Exit status: 0 done; 1 written but the verification failed (the file is kept, the sentence
 says which structure); 2 bad input (one sentence, nothing written).
+
+``--anonymise`` (label maps and meshes meant to leave the hospital): structure names lose any patient
+identifier, a mesh sidecar's Frame of Reference UID is replaced by a fresh one, and an OUTPUT whose file name holds
+the patient's name or ID is refused. RTSTRUCT and SEG cannot be anonymised: they must reference the source study.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 from pathlib import Path
 
 from .core.errors import LoadError, MedSegError  # noqa: F401 - LoadError: what read_structures raises
+from .core.privacy import contains_identifiers
 from .io.structure_files import RTSTRUCT_SOP_CLASS, SEG_SOP_CLASS, input_kind, read_structures  # noqa: F401
 
 FORMATS = ("nifti", "nrrd", "rtstruct", "seg", "stl", "obj", "ply")
@@ -59,13 +64,20 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     fmt = output_format(out, args.format)
+    anonymise = getattr(args, "anonymise", False)
+    if anonymise and fmt in ("rtstruct", "seg"):
+        raise ConvertError(f"--anonymise cannot be used with {fmt.upper()} output, which must reference the "
+                           "source study's patient and UIDs; write a label map or meshes instead.")
     volume = load_volume(args.image, series=args.series)
+    if anonymise and contains_identifiers(out.name):
+        raise ConvertError("the output file name holds the patient's name or ID; choose another name for an "
+                           "anonymised export.")
     if fmt in ("rtstruct", "seg") and not volume.identity.sop_instance_uids:
         raise ConvertError(f"{args.image}: {fmt.upper()} output needs IMAGE to be a DICOM series, not an image file.")
     structures = read_structures(Path(args.seg), volume)
     from .render.mesh_export import export_targets
 
-    existing = [p for p in export_targets(out, fmt, [n for n, _, _ in structures]) if p.exists()]
+    existing = [p for p in export_targets(out, fmt, [n for n, _, _ in structures], anonymise) if p.exists()]
     if existing and not args.force:
         raise ConvertError(f"{existing[0]} already exists; use --force to overwrite it.")
     if not out.parent.is_dir():
@@ -77,7 +89,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if fmt in ("nifti", "nrrd"):
         from .io.label_map import save_label_map
 
-        save_label_map(segmentation, out)
+        save_label_map(segmentation, out, anonymise=anonymise)
     elif fmt == "seg":
         from .io.seg_io import write_seg
 
@@ -91,7 +103,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     else:
         from .render.mesh_export import write_mesh
 
-        written = write_mesh(segmentation, volume, out, fmt=fmt)
+        written = write_mesh(segmentation, volume, out, fmt=fmt, anonymise=anonymise)
         print("\n".join(str(p) for p in written))
         return 0
     print(f"wrote {out}")
@@ -115,4 +127,8 @@ def convert_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, help="output format (default: from OUTPUT's extension)")
     p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT (and its sidecar) if it exists")
+    p.add_argument("--anonymise", "--anonymize", action="store_true",
+                   help="for files meant to leave the hospital (label maps and meshes): take the patient's name, "
+                        "ID and birth date out of structure names and replace UIDs with fresh ones; not supported "
+                        "for rtstruct / seg, which must reference the source study")
     return p

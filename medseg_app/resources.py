@@ -20,3 +20,8 @@ def sample_study_dir() -> Path:
 def sample_ct_dir() -> Path:
     """The sample CT series together with its RTSTRUCT."""
     return sample_study_dir() / "CT" / "dicom"
+
+
+def models_dir() -> Path:
+    """The model bundles shipped with MedSeg (MONAI bundle layout, one folder per model)."""
+    return Path(os.environ.get("MEDSEG_MODELS", _REPO / "models"))

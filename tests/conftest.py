@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,9 @@ SAMPLE = REPO / "resources" / "sample" / "STS_001"
 STS_002 = DATA / "sts_mirp" / "STS_002"
 SPINAL = DATA / "sct_spinalcord_mri"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The log and crash reports of the tests (and of every medseg they start) stay out of the user's state folder.
+os.environ.setdefault("MEDSEG_LOG_DIR", tempfile.mkdtemp(prefix="medseg-test-logs-"))
 
 
 def require_tool(name: str) -> str:

@@ -1,7 +1,10 @@
-"""Session files: an exact round trip, image verification, and atomic writes that survive a crash mid-save."""
+"""Session files: an exact round trip, image verification, atomic writes that survive a crash mid-save, and
+sessions that hold a copy of the image (geometry and voxels exactly as loaded; version-1 files still open)."""
 
 from __future__ import annotations
 
+import json
+import shutil
 import zipfile
 
 import numpy as np
@@ -119,3 +122,141 @@ def test_interrupted_save_leaves_the_previous_file_intact(tmp_path, monkeypatch)
     monkeypatch.setattr(session_file, "_write_archive", real)
     save_session(path, state)
     assert load_session(path).segments[0]["mask"].count() == 20 * 30 * 40
+
+
+# --- sessions holding a copy of the image ------------------------------------------------------
+def _oblique_float_volume() -> Volume:
+    a, b = np.deg2rad(25), np.deg2rad(15)
+    rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1]])
+    rx = np.array([[1, 0, 0], [0, np.cos(b), -np.sin(b)], [0, np.sin(b), np.cos(b)]])
+    geometry = ImageGeometry(size=(40, 30, 20), spacing=(0.7031249, 0.7031249, 2.4999),
+                             origin=(-123.456789, 87.1, -3.3), direction=rz @ rx)
+    array = np.random.default_rng(3).normal(size=(20, 30, 40)).astype(np.float32)
+    return Volume(array, geometry, modality="MR", units="", source_path="/nowhere/t1.nii.gz",
+                  identity=SourceIdentity(series_instance_uid="1.2.9", frame_of_reference_uid="8.8",
+                                          sop_instance_uids=tuple(f"1.2.9.{n}" for n in range(20))))
+
+
+def _assert_same_image(copy: Volume, original: Volume) -> None:
+    assert copy.geometry.size == original.geometry.size
+    for what in ("spacing", "origin", "direction"):  # exactly, not within a tolerance
+        assert np.array_equal(getattr(copy.geometry, what), getattr(original.geometry, what)), what
+    assert copy.array.dtype == original.array.dtype and np.array_equal(copy.array, original.array)
+    assert (copy.modality, copy.units, copy.identity) == (original.modality, original.units, original.identity)
+
+
+def test_copy_round_trip_opens_with_the_original_files_deleted(tmp_path, copy_series, sample_ct):
+    from medseg_app.io import load_volume
+
+    folder = copy_series(sample_ct, "ct")
+    original = load_volume(folder)
+    state = ViewerState(original)
+    seg = state.segmentation
+    gtv = seg.add_segment("GTV", (230, 60, 50))
+    seg.modify(gtv.id, Box((20, 80, 70), (35, 130, 120)), np.random.default_rng(2).random((15, 50, 50)) > 0.4)
+    path = tmp_path / "case.medseg"
+    save_session(path, state, str(folder), include_image=True)
+    shutil.rmtree(folder)
+
+    session = load_session(path)
+    assert session.has_image_copy and session.image["path"] == str(folder)
+    with zipfile.ZipFile(path) as archive:
+        assert json.loads(archive.read("manifest.json"))["format_version"] == 2
+        assert session_file.IMAGE_COPY_FILE in archive.namelist()
+    assert session_file.image_copy_source(session) == path
+    copy = session_file.load_image_copy(path)
+    _assert_same_image(copy, original)
+    assert copy.source_path == str(folder)  # saving again goes on referencing the original
+    restored = ViewerState(copy)
+    apply_session(restored, session)
+    assert np.array_equal(restored.segmentation.by_name("GTV").mask.to_dense(), gtv.mask.to_dense())
+
+
+def test_copy_keeps_an_oblique_float_grid_exactly_and_is_an_lps_nrrd(tmp_path):
+    from medseg_app.io.image_files import read_image_file
+
+    volume = _oblique_float_volume()
+    path = tmp_path / "oblique.medseg"
+    save_session(path, ViewerState(volume), include_image=True)
+    _assert_same_image(session_file.load_image_copy(path), volume)
+    with zipfile.ZipFile(path) as archive:  # the copy is an ordinary NRRD: SimpleITK puts it where it lies
+        archive.extract(session_file.IMAGE_COPY_FILE, tmp_path)
+    theirs = read_image_file(tmp_path / session_file.IMAGE_COPY_FILE)
+    assert theirs.geometry.same_grid(volume.geometry, tol_mm=1e-9)
+    assert np.allclose(theirs.geometry.index_to_patient([39, 29, 19]), volume.geometry.index_to_patient([39, 29, 19]),
+                       atol=1e-9)
+    assert np.array_equal(theirs.array, volume.array)
+
+
+def test_reference_only_session_stays_version_1_and_refuses_another_image(tmp_path):
+    path = tmp_path / "case.medseg"
+    save_session(path, _edited_state())
+    session = load_session(path)
+    with zipfile.ZipFile(path) as archive:
+        assert json.loads(archive.read("manifest.json"))["format_version"] == 1
+        assert not any(name.startswith("image/") for name in archive.namelist())
+    assert not session.has_image_copy and session_file.image_copy_source(session) is None
+    with pytest.raises(SessionError, match="geometry differs"):
+        apply_session(ViewerState(_volume(origin=(0.0, 0.0, 0.0))), session)
+    with pytest.raises(SessionError, match="holds no copy"):
+        session_file.load_image_copy(path)
+
+
+def test_reference_to_a_missing_image_falls_back_to_the_session_copy_it_came_from(tmp_path):
+    volume = _oblique_float_volume()
+    with_copy = tmp_path / "with_copy.medseg"
+    save_session(with_copy, ViewerState(volume), include_image=True)
+    later = tmp_path / "later.medseg"  # e.g. a recovery file written after opening with_copy
+    save_session(later, ViewerState(volume), "/gone/t1.nii.gz", copy_in=str(with_copy))
+    session = load_session(later)
+    assert not session.has_image_copy and session.image["copy_in"] == str(with_copy)
+    assert session_file.image_copy_source(session) == with_copy
+    existing = tmp_path / "t1.nii.gz"
+    existing.write_bytes(b"")
+    save_session(later, ViewerState(volume), str(existing), copy_in=str(with_copy))
+    assert session_file.image_copy_source(load_session(later)) is None  # the referenced image is there: open it
+
+
+def test_a_version_1_file_still_opens(tmp_path):
+    """A manifest as the first MedSeg wrote it (no modality, units or copy keys)."""
+    state = _edited_state()
+    v = state.volume
+    seg = state.segmentation.by_name("GTV")
+    manifest = {"format": "medseg-session", "format_version": 1,
+                "image": {"path": "/data/ct.nii.gz", "series_uid": "1.2.3", "frame_of_reference_uid": "9.9",
+                          "size": list(v.size), "spacing": list(map(float, v.spacing)),
+                          "origin": list(map(float, v.origin)), "direction": v.geometry.direction_row_major()},
+                "segments": [{"id": 7, "name": "GTV", "colour": [230, 60, 50], "visible": True, "opacity": 0.5,
+                              "locked": False, "source": "manual", "source_detail": "",
+                              "box": [list(seg.mask.box.start), list(seg.mask.box.stop)], "file": "masks/7.bin",
+                              "proposal_box": None, "proposal_file": None}],
+                "active_id": 7, "view": {"crosshair": [1, 2, 3], "window": 400.0, "level": 40.0, "colour_map": "grey"}}
+    path = tmp_path / "v1.medseg"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+        archive.writestr("masks/7.bin", session_file.encode_mask(seg.mask.box, seg.mask.data))
+    session = load_session(path)
+    assert not session.has_image_copy and session_file.image_copy_source(session) is None
+    restored = ViewerState(_volume())
+    apply_session(restored, session)
+    assert np.array_equal(restored.segmentation.by_name("GTV").mask.to_dense(), seg.mask.to_dense())
+
+
+def test_damaged_copy_or_newer_format_is_refused_in_one_sentence(tmp_path):
+    path = tmp_path / "case.medseg"
+    save_session(path, ViewerState(_oblique_float_volume()), include_image=True)
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    damaged = tmp_path / "damaged.medseg"
+    with zipfile.ZipFile(damaged, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data[: len(data) // 2] if name == session_file.IMAGE_COPY_FILE else data)
+    with pytest.raises(SessionError, match="copy of the image .* could not be read|truncated"):
+        session_file.load_image_copy(damaged)
+    newer = tmp_path / "newer.medseg"
+    manifest = json.loads(entries["manifest.json"])
+    manifest["format_version"] = session_file.FORMAT_VERSION + 1
+    with zipfile.ZipFile(newer, "w") as archive:
+        archive.writestr("manifest.json", json.dumps(manifest))
+    with pytest.raises(SessionError, match="newer MedSeg"):
+        load_session(newer)

@@ -20,7 +20,7 @@ from .box import Box
 from .display_axes import VIEWS, ViewAxes, screen_to_index, slice_count, view_axes
 from .segmentation import Segmentation
 from .volume import Volume
-from .window_level import COLOUR_MAPS, WindowLevel, default_window
+from .window_level import COLOUR_MAPS, WindowLevel, volume_default_window
 
 Listener = Callable[[str], None]
 SegmentListener = Callable[[str, int, Box | None], None]
@@ -68,7 +68,7 @@ class ViewerState:
         self.volume = volume
         self.axes = {view: view_axes(volume.geometry, view) for view in VIEWS}
         self.crosshair = np.asarray(volume.size, dtype=int) // 2
-        self.window = default_window(volume.modality, volume.units, volume.array)
+        self.window = volume_default_window(volume)
         self.colour_map = "grey"
         self.label_colours = None
         self.preview = []

@@ -73,6 +73,26 @@ def default_window(modality: str, units: str, array: np.ndarray) -> WindowLevel:
     return auto_window(array)
 
 
+def volume_auto_window(volume) -> WindowLevel:
+    """:func:`auto_window` of a Volume, computed once per volume (see :meth:`Volume.derived`)."""
+    return volume.derived("auto_window", lambda: auto_window(volume.array))
+
+
+def volume_default_window(volume) -> WindowLevel:
+    """:func:`default_window` of a Volume; the percentile window is computed once per volume."""
+    if presets_for(volume.modality, volume.units):
+        return default_window(volume.modality, volume.units, volume.array)
+    return volume_auto_window(volume)
+
+
+def prepare_display(volume) -> None:
+    """Compute what showing ``volume`` reads from all of its voxels (value range; the percentile window when the
+    modality has no presets) now, in the calling (loader) thread, so that the GUI thread never scans them."""
+    volume.value_range()
+    if not presets_for(volume.modality, volume.units):
+        volume_auto_window(volume)
+
+
 def colour_table(name: str) -> np.ndarray:
     """(256, 3) uint8 RGB for grey level 0..255."""
     ramp = np.arange(256, dtype=np.float64) / 255

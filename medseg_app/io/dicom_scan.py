@@ -17,8 +17,9 @@ from pydicom.errors import InvalidDicomError
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
 from ..core.errors import (CorruptFileError, EmptyInputError, LoadCancelled, LoadError, NotDicomError,
-                           exception_clause)
+                           damaged_content_is_corrupt, exception_clause)
 from .dicom_classes import MEDIA_STORAGE_DIRECTORY, non_image_kind
+from .patient_identity import register_header
 
 ProgressFn = Callable[[float, str], None]
 CancelFn = Callable[[], bool]
@@ -106,7 +107,9 @@ def read_header(path: Path) -> DicomFile:
         pixel_offset = 0 if _deflated_has_pixels(path) else -1
     else:
         pixel_offset = -1
-    problem = _header_problem(header, pixel_offset, at_end=tag == b"")
+    # Looking at the elements converts them: a damaged one (an unknown VR, say) raises only now.
+    with damaged_content_is_corrupt(path, "DICOM header"):
+        problem = _header_problem(header, pixel_offset, at_end=tag == b"")
     if problem is not None:
         raise CorruptFileError(path, problem)
     return DicomFile(path=path, header=header, pixel_offset=pixel_offset)
@@ -158,14 +161,19 @@ def _dicomdir_files(dicomdir: Path) -> list[Path]:
         ds = pydicom.dcmread(dicomdir)
     except InvalidDicomError:
         raise NotDicomError(dicomdir, "is not a DICOMDIR file.") from None
+    except PermissionError:
+        raise LoadError(dicomdir, "cannot be read: permission denied.") from None
+    except Exception as exc:  # whatever a damaged file throws, as in read_header
+        raise CorruptFileError(dicomdir, f"is truncated or corrupt ({exception_clause(exc, 160)}).") from None
     base = dicomdir.parent
     files = []
-    for record in ds.get("DirectoryRecordSequence", []):
-        file_id = record.get("ReferencedFileID")
-        if file_id is None:
-            continue
-        parts = [file_id] if isinstance(file_id, str) else list(file_id)
-        files.append(base.joinpath(*parts))
+    with damaged_content_is_corrupt(dicomdir, "directory records"):
+        for record in ds.get("DirectoryRecordSequence", []):
+            file_id = record.get("ReferencedFileID")
+            if file_id is None:
+                continue
+            parts = [file_id] if isinstance(file_id, str) else list(file_id)
+            files.append(base.joinpath(*parts))
     return files
 
 
@@ -261,6 +269,7 @@ def group_series(files: list[DicomFile]) -> list[SeriesEntry]:
             else:
                 others.setdefault(kind, []).append(f)
         first = members[0].header
+        register_header(first)  # logs and crash reports redact this patient from now on
         common = dict(
             series_uid=uid,
             modality=str(first.get("Modality", "")),

@@ -11,6 +11,7 @@ from ..core.volume import UNITS_HU, UNITS_NONE, SourceIdentity, Volume
 from .dicom_frames import FrameRecord, frame_records
 from .dicom_pixels import apply_rescale, read_frames
 from .dicom_scan import CancelFn, ProgressFn, SeriesEntry
+from .patient_identity import patient_fields, register_header
 from .suv import pet_units
 
 _ORIENTATION_TOL = 1e-3
@@ -39,6 +40,8 @@ def _pixel_spacing(records: list[FrameRecord], warnings: list[str], where) -> tu
 def _identity(entry: SeriesEntry, ordered: list[FrameRecord]) -> SourceIdentity:
     h = ordered[0].file.header
     multi = "PerFrameFunctionalGroupsSequence" in h
+    register_header(h)  # logs and crash reports redact this patient from now on
+    fields = patient_fields(h)
     return SourceIdentity(
         patient_id=str(h.get("PatientID", "")),
         patient_name=str(h.get("PatientName", "")),
@@ -50,6 +53,9 @@ def _identity(entry: SeriesEntry, ordered: list[FrameRecord]) -> SourceIdentity:
         sop_instance_uids=(str(h.SOPInstanceUID),) if multi
         else tuple(str(r.file.header.get("SOPInstanceUID", "")) for r in ordered),
         frame_numbers=tuple(r.frame_index + 1 for r in ordered) if multi else (),
+        patient_birth_date=fields["patient_birth_date"],
+        other_patient_ids=fields["other_patient_ids"],
+        other_patient_names=fields["other_patient_names"],
     )
 
 

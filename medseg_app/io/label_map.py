@@ -14,10 +14,12 @@ import numpy as np
 import SimpleITK as sitk
 
 from ..core.errors import LoadError
+from ..core.privacy import anonymised_name, get_logger
 from ..core.segmentation import Segmentation
 from ..core.sitk_bridge import apply_geometry
 from .image_files import read_image_file
 
+_log = get_logger("export")
 SIDECAR_VERSION = 1
 
 
@@ -30,8 +32,14 @@ def sidecar_path(path: str | Path) -> Path:
     return path.with_name(name + ".json")
 
 
-def save_label_map(segmentation: Segmentation, path: str | Path, segment_ids: list[int] | None = None) -> dict:
-    """Write the segments as labels 1..n; returns the sidecar contents (with ``overlap_voxels``)."""
+def save_label_map(segmentation: Segmentation, path: str | Path, segment_ids: list[int] | None = None,
+                   anonymise: bool = False) -> dict:
+    """Write the segments as labels 1..n; returns the sidecar contents (with ``overlap_voxels``).
+
+    The image file holds voxels and geometry only (no description, no patient or study fields). With
+    ``anonymise`` (a file meant to leave the hospital) the sidecar's label names lose any patient identifier they
+    hold (``DOE^JOHN GTV`` → ``GTV``, ``Structure_<n>`` when nothing is left) and say ``"anonymised": true``.
+    """
     path = Path(path)
     ids = list(segmentation.segments) if segment_ids is None else list(segment_ids)
     labels = segmentation.label_map(ids)
@@ -44,13 +52,18 @@ def save_label_map(segmentation: Segmentation, path: str | Path, segment_ids: li
         "version": SIDECAR_VERSION,
         "coordinate_system": "LPS",
         "labels": [
-            {"value": value, "name": s.name, "colour": list(s.colour), "source": s.source}
+            {"value": value, "name": anonymised_name(s.name, f"Structure_{value}") if anonymise else s.name,
+             "colour": list(s.colour), "source": anonymised_name(s.source, "") if anonymise else s.source}
             for value, s in enumerate((segmentation.segments[i] for i in ids), start=1)
         ],
         # Voxels in more than one segment keep only the last; this says how many were hidden that way.
         "overlap_voxels": int(total - written),
     }
+    if anonymise:
+        sidecar["anonymised"] = True
     sidecar_path(path).write_text(json.dumps(sidecar, indent=2))
+    _log.info("label map written: %s and %s (%d label(s)%s)", path, sidecar_path(path).name,
+                              len(ids), ", anonymised" if anonymise else "")
     return sidecar
 
 

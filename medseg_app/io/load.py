@@ -4,13 +4,47 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.errors import AmbiguousSeriesError, EmptyInputError, LoadError, damaged_content_is_corrupt
+from ..core.errors import (AmbiguousSeriesError, EmptyInputError, LoadCancelled, LoadError, MedSegError,
+                           damaged_content_is_corrupt)
+from ..core.privacy import get_logger
 from ..core.volume import Volume
 from .dicom_scan import CancelFn, ProgressFn, ScanResult, SeriesEntry, scan
-from .dicom_series import load_series
+from .dicom_series import load_series as _load_series
 from .image_files import is_image_file, read_image_file
 
 __all__ = ["scan", "list_series", "load_volume", "select_series", "load_series"]
+
+
+_log = get_logger("load")
+
+
+def _opened(volume: Volume, what: str) -> Volume:
+    """Log what was opened: modality, size, spacing, units, warnings; never who (nor a UID or path)."""
+    _log.info("opened %s: modality %s, size %s, spacing %s mm, units %s%s", what, volume.modality or "-",
+              "x".join(str(v) for v in volume.size), "x".join(f"{v:.4g}" for v in volume.spacing),
+              volume.units or "none", f"; {len(volume.warnings)} warning(s): " + " ".join(volume.warnings)
+              if volume.warnings else "")
+    return volume
+
+
+def _failed(exc: Exception) -> None:
+    """Log a load that failed (the sentence names the file; the log filter redacts the patient's identifiers)."""
+    if isinstance(exc, LoadCancelled):
+        _log.info("loading was cancelled")
+    elif isinstance(exc, MedSegError):
+        _log.warning("load failed: %s", exc)
+    else:
+        _log.error("load failed unexpectedly: %s: %s", type(exc).__name__, exc, exc_info=exc)
+
+
+def load_series(entry: SeriesEntry, progress: ProgressFn | None = None, cancelled: CancelFn | None = None) -> Volume:
+    """:func:`dicom_series.load_series`, logged."""
+    try:
+        volume = _load_series(entry, progress=progress, cancelled=cancelled)
+    except Exception as exc:
+        _failed(exc)
+        raise
+    return _opened(volume, f"a DICOM series of {len(entry.files)} file(s)")
 
 
 def _describe(entry: SeriesEntry) -> str:
@@ -80,14 +114,26 @@ def load_volume(
     """Load the image at ``path``: an image file, a DICOM file, a folder of DICOM files, or a DICOMDIR."""
     path = Path(path)
     if _is_image_path(path):
-        return read_image_file(path, volume_index)
-    result = scan(path, progress=None if progress is None else (lambda f, m: progress(0.3 * f, m)),
-                  cancelled=cancelled)
-    entry = select_series(result, series)
+        try:
+            return _opened(read_image_file(path, volume_index), "an image file")
+        except Exception as exc:
+            _failed(exc)
+            raise
+    try:
+        result = scan(path, progress=None if progress is None else (lambda f, m: progress(0.3 * f, m)),
+                      cancelled=cancelled)
+        entry = select_series(result, series)
+    except Exception as exc:
+        _failed(exc)
+        raise
     where = entry.files[0].path.parent if len(entry.files) > 1 else entry.files[0].path
-    with damaged_content_is_corrupt(where, "DICOM header values"):
-        volume = load_series(entry, progress=None if progress is None else (lambda f, m: progress(0.3 + 0.7 * f, m)),
-                             cancelled=cancelled)
+    try:
+        with damaged_content_is_corrupt(where, "DICOM header values"):
+            volume = _load_series(entry, cancelled=cancelled,
+                                  progress=None if progress is None else (lambda f, m: progress(0.3 + 0.7 * f, m)))
+    except Exception as exc:
+        _failed(exc)
+        raise
     if result.skipped:
         volume.warnings.append(f"{len(result.skipped)} file(s) that are not DICOM were skipped.")
-    return volume
+    return _opened(volume, f"a DICOM series of {len(entry.files)} file(s)")

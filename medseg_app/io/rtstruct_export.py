@@ -20,10 +20,12 @@ from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
 
 from ..core.errors import MedSegError
+from ..core.privacy import get_logger
 from ..core.segmentation import Segmentation
 from ..core.volume import Volume
 from .rtstruct_import import RTSTRUCT_SOP_CLASS
 
+_log = get_logger("export")
 STUDY_COMPONENT_SOP_CLASS = "1.2.840.10008.3.1.2.3.1"  # what RT Referenced Study Sequence names, by convention
 _COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
            "StudyTime", "AccessionNumber", "ReferringPhysicianName", "StudyID", "StudyDescription",
@@ -216,4 +218,5 @@ def write_rtstruct(segmentation: Segmentation, volume: Volume, path: str | Path,
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ds.save_as(path, enforce_file_format=True)
+    _log.info("DICOM RTSTRUCT written: %s (%d structure(s))", path, len(ds.StructureSetROISequence))
     return ds

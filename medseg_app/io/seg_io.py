@@ -27,9 +27,11 @@ import pydicom
 from pydicom.sr.codedict import codes
 
 from ..core.errors import LoadError, MedSegError, damaged_content_is_corrupt
+from ..core.privacy import get_logger
 from ..core.segmentation import Segmentation
 from ..core.volume import Volume
 
+_log = get_logger("export")
 SEG_SOP_CLASS_UID = "1.2.840.10008.5.1.4.1.1.66.4"
 MASS_CATEGORY, MASS_TYPE = codes.SCT.MorphologicallyAbnormalStructure, codes.SCT.Mass
 ORGAN_CATEGORY, ORGAN_TYPE = codes.SCT.AnatomicalStructure, codes.SCT.Organ
@@ -114,6 +116,7 @@ def write_seg(segmentation: Segmentation, volume: Volume, path, segment_ids: lis
         seg.StudyID = str(seg.StudyID)[:16]
     path = Path(path)
     seg.save_as(path)
+    _log.info("DICOM SEG written: %s (%d segment(s))", path, len(segments))
     return path
 
 

@@ -1,24 +1,41 @@
-"""MedSeg session files (``.medseg``): the segments, their provenance and the view, with the image by reference.
+"""MedSeg session files (``.medseg``): the segments, their provenance and the view, with the image by reference
+and, when the user asks for it, a copy of the image itself.
 
 A session file is a zip archive (entries stored, not deflated) holding
 
-- ``manifest.json``: ``{"format": "medseg-session", "format_version": 1,
-  "image": {path, series_uid, frame_of_reference_uid, size [i,j,k], spacing [3], origin [3], direction [9]},
+- ``manifest.json``: ``{"format": "medseg-session", "format_version": 1 or 2,
+  "image": {path, series_uid, frame_of_reference_uid, size [i,j,k], spacing [3], origin [3], direction [9],
+  modality, units, copy_in (optional), copy (version 2 only)},
   "segments": [{id, name, colour, visible, opacity, locked, source, source_detail, box, file,
   proposal_box, proposal_file}], "active_id", "view": {crosshair [i,j,k], window, level, colour_map}}``;
 - one payload per mask (``masks/<id>.bin``, ``masks/<id>.proposal.bin``): the mask's bounding box contents
   (numpy order k, j, i; ``box`` = ``[[k0, j0, i0], [k1, j1, i1]]``, half-open) as ``np.packbits`` of the C-order
-  bool array, then zlib.
+  bool array, then zlib;
+- with a copy of the image (format version 2): ``image/image.nrrd``, the voxels exactly as loaded (same dtype,
+  values after rescaling: HU, SUV ...) in an NRRD file (gzip encoding, ``space: left-posterior-superior``,
+  ``space directions`` = spacing × the direction's columns, ``space origin``), which any NRRD reader (3D Slicer,
+  SimpleITK, pynrrd) opens where the image lies in the patient; and ``image.copy`` in the manifest:
+  ``{file, dtype, identity: {patient_id, patient_name, study_instance_uid, series_instance_uid,
+  frame_of_reference_uid, series_description, sop_class_uid, sop_instance_uids [...], frame_numbers [...]},
+  warnings [...]}`` (what is needed to rebuild the Volume and, later, to export RTSTRUCT / SEG that reference
+  the original series). The geometry of the copy is the manifest's (JSON keeps every double exactly), checked
+  against the NRRD header when it is read.
 
-The image is not copied: loading checks that the open image has the recorded geometry (and series UID, when both
-have one) and otherwise raises :class:`SessionError` with one sentence. Writes are atomic (a temporary file in the
-same folder, flushed and fsynced, then ``os.replace`` and an fsync of the folder): an interrupted save leaves the
-previous file as it was.
+Format version 2 is written only for sessions that hold a copy; a reference-only session is still version 1 (the
+keys ``modality``, ``units`` and ``copy_in`` are additions a version-1 reader ignores), and version-1 files open as
+before. A session with a copy opens its copy, wherever it is, unless that image is open already (the original files
+need not exist, and a study opened from its copy is exactly the image the segments were drawn on); a reference-only
+session opens ``image.path``, or, when that is gone and ``copy_in`` names a session file holding a copy of the same
+image (the study was opened from that copy: recovery files and sessions saved since say so), that copy. Without a
+copy, loading checks that the open image has the recorded geometry (and series UID, when both have one) and
+otherwise raises :class:`SessionError` with one sentence. Writes are atomic (a temporary file in the same folder,
+flushed and fsynced, then ``os.replace`` and an fsync of the folder): an interrupted save leaves the previous file
+as it was.
 """
 
 from __future__ import annotations
 
-import io
+import dataclasses
 import json
 import os
 import tempfile
@@ -30,17 +47,19 @@ from pathlib import Path
 import numpy as np
 
 from ..core.box import Box
+from ..core.errors import LoadCancelled
 from ..core.geometry import ImageGeometry
+from ..core.privacy import register_identity
 from ..core.segmentation import EditOptions
 from ..core.sparse_mask import SparseMask
+from ..core.volume import SourceIdentity, Volume
+from .session_image_copy import (  # noqa: F401 - IMAGE_COPY_FILE and SessionError are part of this module's API
+    IMAGE_COPY_FILE, ImageCopy, SessionError, _read_nrrd, image_copy_entry)
 
 FORMAT = "medseg-session"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this module reads and writes
+REFERENCE_FORMAT_VERSION = 1  # what a session without a copy of the image is written as
 SUFFIX = ".medseg"
-
-
-class SessionError(ValueError):
-    """A session file that cannot be read or does not belong to the open image (message: one sentence)."""
 
 
 # --- mask payloads -------------------------------------------------------------------------------
@@ -80,14 +99,23 @@ class SessionData:
     segments: list[dict] = field(default_factory=list)  # manifest entries + "mask", "proposal" (SparseMask|None)
     view: dict = field(default_factory=dict)
     active_id: int | None = None
+    path: str = ""  # the session file it was read from
+
+    @property
+    def has_image_copy(self) -> bool:
+        return bool(self.image.get("copy"))
 
 
-def image_reference(volume, path: str = "") -> dict:
+def image_reference(volume, path: str = "", copy_in: str = "") -> dict:
+    """The manifest's ``image``: where the image is and its grid; ``copy_in``: a session file with a copy of it."""
     g = volume.geometry
-    return {"path": str(path or volume.source_path), "series_uid": volume.identity.series_instance_uid,
-            "frame_of_reference_uid": volume.identity.frame_of_reference_uid, "size": list(g.size),
-            "spacing": [float(v) for v in g.spacing], "origin": [float(v) for v in g.origin],
-            "direction": g.direction_row_major()}
+    reference = {"path": str(path or volume.source_path), "series_uid": volume.identity.series_instance_uid,
+                 "frame_of_reference_uid": volume.identity.frame_of_reference_uid, "size": list(g.size),
+                 "spacing": [float(v) for v in g.spacing], "origin": [float(v) for v in g.origin],
+                 "direction": g.direction_row_major(), "modality": volume.modality, "units": volume.units}
+    if copy_in:
+        reference["copy_in"] = str(copy_in)
+    return reference
 
 
 def view_state(state) -> dict:
@@ -120,7 +148,8 @@ def build_manifest(image: dict, snapshots: list[SegmentSnapshot], view: dict, ac
             entry["proposal_box"] = _box_json(snap.proposal_box)
             entry["proposal_file"] = f"masks/{snap.id}.proposal.bin"
         segments.append(entry)
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "image": image, "segments": segments,
+    version = FORMAT_VERSION if image.get("copy") else REFERENCE_FORMAT_VERSION
+    return {"format": FORMAT, "format_version": version, "image": image, "segments": segments,
             "active_id": active_id, "view": view}
 
 
@@ -144,15 +173,20 @@ def encode_payloads(snapshots: list[SegmentSnapshot], cache: dict[str, bytes] | 
 
 
 # --- writing ------------------------------------------------------------------------------------
-def _write_archive(stream, manifest: dict, payloads: dict[str, bytes]) -> None:
+def _write_archive(stream, manifest: dict, payloads: dict) -> None:
     with zipfile.ZipFile(stream, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
         for name, payload in payloads.items():
-            archive.writestr(name, payload)
+            if isinstance(payload, ImageCopy):
+                payload.write_into(archive, name)
+            else:
+                archive.writestr(name, payload)
 
 
-def write_atomic(path: str | Path, manifest: dict, payloads: dict[str, bytes]) -> None:
-    """Write the archive next to ``path``, fsync it, replace ``path`` and fsync the folder."""
+def write_atomic(path: str | Path, manifest: dict, payloads: dict) -> None:
+    """Write the archive next to ``path``, fsync it, replace ``path`` and fsync the folder.
+
+    ``payloads`` maps entry names to bytes, or to an :class:`ImageCopy` that streams itself."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -178,15 +212,42 @@ def write_atomic(path: str | Path, manifest: dict, payloads: dict[str, bytes]) -
         os.close(dir_fd)
 
 
-def save_session(path: str | Path, state, image_path: str = "") -> None:
-    """Write ``state``'s (a ViewerState) segments and view, referencing its volume, to ``path`` atomically."""
+@dataclass
+class SessionJob:
+    """Everything a save needs, taken on the GUI thread (copies of the masks' small box arrays; the image
+    itself is never edited in place, so it is shared); :meth:`write` runs anywhere."""
+
+    path: Path
+    manifest: dict
+    snapshots: list[SegmentSnapshot]
+    volume: Volume | None = None  # set: the session holds a copy of this image
+
+    def write(self) -> None:
+        payloads, _ = encode_payloads(self.snapshots)
+        if self.volume is not None:
+            payloads[IMAGE_COPY_FILE] = ImageCopy(self.volume)
+        write_atomic(self.path, self.manifest, payloads)
+
+
+def session_job(path: str | Path, state, image_path: str = "", include_image: bool = False,
+                copy_in: str = "") -> SessionJob:
+    """Snapshot ``state`` (a ViewerState) for a save to ``path``: fast, for the GUI thread."""
     if state.volume is None or state.segmentation is None:
         raise SessionError("There is no open image to save a session for.")
+    volume = state.volume
     snapshots = snapshot_segments(state.segmentation)
-    payloads, _ = encode_payloads(snapshots)
-    manifest = build_manifest(image_reference(state.volume, image_path), snapshots, view_state(state),
-                              state.segmentation.active_id)
-    write_atomic(path, manifest, payloads)
+    image = image_reference(volume, image_path, copy_in)
+    if include_image:
+        image["copy"] = image_copy_entry(volume)
+    manifest = build_manifest(image, snapshots, view_state(state), state.segmentation.active_id)
+    return SessionJob(Path(path), manifest, snapshots, volume if include_image else None)
+
+
+def save_session(path: str | Path, state, image_path: str = "", include_image: bool = False,
+                 copy_in: str = "") -> None:
+    """Write ``state``'s (a ViewerState) segments and view to ``path`` atomically, referencing its volume and,
+    with ``include_image``, holding a copy of it."""
+    session_job(path, state, image_path, include_image, copy_in).write()
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -194,16 +255,22 @@ def _box(value) -> Box:
     return Box(tuple(int(v) for v in value[0]), tuple(int(v) for v in value[1]))
 
 
+def _read_manifest(archive: zipfile.ZipFile, path: Path) -> dict:
+    manifest = json.loads(archive.read("manifest.json"))
+    if manifest.get("format") != FORMAT:
+        raise SessionError(f"{path} is not a MedSeg session file.")
+    if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
+        raise SessionError(f"{path} was written by a newer MedSeg (session format "
+                           f"{manifest['format_version']}).")
+    return manifest
+
+
 def load_session(path: str | Path) -> SessionData:
+    """The session's manifest and masks (not the image copy: :func:`load_image_copy` reads that)."""
     path = Path(path)
     try:
         with zipfile.ZipFile(path) as archive:
-            manifest = json.loads(archive.read("manifest.json"))
-            if manifest.get("format") != FORMAT:
-                raise SessionError(f"{path} is not a MedSeg session file.")
-            if int(manifest.get("format_version", 0)) > FORMAT_VERSION:
-                raise SessionError(f"{path} was written by a newer MedSeg (session format "
-                                   f"{manifest['format_version']}).")
+            manifest = _read_manifest(archive, path)
             image = manifest["image"]
             shape = tuple(int(v) for v in reversed(image["size"]))
             segments = []
@@ -213,18 +280,68 @@ def load_session(path: str | Path) -> SessionData:
                 entry["proposal"] = (decode_mask(shape, _box(entry["proposal_box"]), archive.read(entry["proposal_file"]))
                                      if entry.get("proposal_file") else None)
                 segments.append(entry)
+            copy = image.get("copy")
+            if copy and copy.get("file") not in archive.namelist():
+                raise SessionError(f"{path} should hold a copy of the image ({copy.get('file')}), but does not.")
     except SessionError:
         raise
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         raise SessionError(f"{path} could not be read as a MedSeg session ({type(exc).__name__}: {exc}).") from exc
-    return SessionData(image, segments, manifest.get("view", {}), manifest.get("active_id"))
+    return SessionData(image, segments, manifest.get("view", {}), manifest.get("active_id"), str(path))
+
+
+def recorded_geometry(image: dict) -> ImageGeometry:
+    return ImageGeometry(size=image["size"], spacing=image["spacing"], origin=image["origin"],
+                         direction=np.asarray(image["direction"], float).reshape(3, 3))
+
+
+def image_copy_source(session: SessionData) -> Path | None:
+    """The session file whose copy of the image opening ``session`` should load, or None to open ``image.path``.
+
+    A session with a copy uses its own; a reference-only one uses ``copy_in`` when ``image.path`` is gone and
+    that file exists (its copy is checked against the recorded geometry when the study is applied)."""
+    if session.has_image_copy:
+        return Path(session.path)
+    copy_in = session.image.get("copy_in")
+    path = session.image.get("path")
+    if copy_in and not (path and Path(path).exists()) and Path(copy_in).is_file():
+        return Path(copy_in)
+    return None
+
+
+def load_image_copy(path: str | Path, progress=None, cancelled=None) -> Volume:
+    """The image copied into the session file ``path``, with the manifest's exact geometry and metadata."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            manifest = _read_manifest(archive, path)
+            image = manifest["image"]
+            copy = image.get("copy")
+            if not copy:
+                raise SessionError(f"{path} holds no copy of the image.")
+            geometry = recorded_geometry(image)
+            dtype = np.dtype(copy["dtype"])
+            with archive.open(copy["file"]) as stream:
+                array, header_geometry = _read_nrrd(stream, geometry.shape, dtype, progress, cancelled)
+    except (SessionError, LoadCancelled):
+        raise
+    except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
+        raise SessionError(f"The copy of the image in {path} could not be read ({type(exc).__name__}: {exc}).") \
+            from exc
+    if not header_geometry.same_grid(geometry, tol_mm=1e-3):
+        raise SessionError(f"The copy of the image in {path} does not lie on the recorded grid.")
+    fields = {f.name for f in dataclasses.fields(SourceIdentity)}
+    identity = SourceIdentity(**{key: tuple(value) if isinstance(value, list) else value
+                                 for key, value in copy.get("identity", {}).items() if key in fields})
+    register_identity(identity)  # as the DICOM loaders do: logs and crash reports redact this patient
+    return Volume(array, geometry, modality=image.get("modality", ""), units=image.get("units", ""),
+                  identity=identity, source_path=str(image.get("path", "")), warnings=list(copy.get("warnings", [])))
 
 
 def check_image(session: SessionData, volume, tol_mm: float = 1e-3) -> None:
     """Raise SessionError (one sentence) unless ``volume`` is the image the session was drawn on."""
     image = session.image
-    recorded = ImageGeometry(size=image["size"], spacing=image["spacing"], origin=image["origin"],
-                             direction=np.asarray(image["direction"], float).reshape(3, 3))
+    recorded = recorded_geometry(image)
     if not recorded.same_grid(volume.geometry, tol_mm=tol_mm):
         raise SessionError(f"The session was drawn on {image.get('path') or 'another image'} "
                            f"(size {image['size']}), whose geometry differs from the open image's.")

@@ -10,7 +10,9 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from ..app_logging import configure_logging, install_crash_handler
 from .autosave import stale_recovery_files
+from .crash_dialog import install_crash_dialog
 from .main_window import MainWindow
 
 SCREENSHOT_SETTLE_MS = 500
@@ -19,6 +21,9 @@ SCREENSHOT_TIMEOUT_MS = 180_000
 
 def run(path: str | Path, series: str | None = None, screenshot: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_logging()  # medseg.log and crash reports, patient identifiers redacted (app_logging)
+    install_crash_handler()
+    install_crash_dialog(app)
     app.setOrganizationName("MedSeg")
     app.setApplicationName("MedSeg")
     window = MainWindow()

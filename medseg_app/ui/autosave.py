@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
+from ..core.privacy import get_logger
 from ..io.session_file import (build_manifest, encode_payloads, image_reference, snapshot_segments, view_state,
                                write_atomic)
 
@@ -64,15 +65,18 @@ class Autosave(QObject):
     saved = Signal(str)  # the recovery file, after each completed write (GUI thread)
     failed = Signal(str)
 
-    def __init__(self, state, image_path=lambda: "", interval_s: float | None = None, parent=None):
+    def __init__(self, state, image_path=lambda: "", interval_s: float | None = None, parent=None,
+                 copy_in=lambda: ""):
         super().__init__(parent)
         self.state = state
         self.image_path = image_path
+        self.copy_in = copy_in  # a session file holding a copy of the image (the study was opened from it), or ""
         env = os.environ.get("MEDSEG_AUTOSAVE_INTERVAL_S")
         self.interval_s = float(interval_s if interval_s is not None else env or DEFAULT_INTERVAL_S)
         self.path = recovery_dir() / f"recovery-{os.getpid()}.medseg"
         self.unsaved = False  # edits since the session was last saved or opened (asks on close)
         self.dirty = False  # edits since the last autosave
+        self.edits = 0  # counts every edit: a save compares it before and after its write
         self._changed: set[int] = set()
         self._generation = 0
         self._cache: dict[str, bytes] = {}  # writer thread only
@@ -100,6 +104,7 @@ class Autosave(QObject):
         if what == "active":
             return
         self._changed.add(segment_id)
+        self.edits += 1
         self.dirty = self.unsaved = True
 
     def _state_changed(self, what: str) -> None:
@@ -121,6 +126,7 @@ class Autosave(QObject):
         seg = self.state.segmentation
         self._generation += 1
         self._changed = set(seg.segments) if seg is not None else set()
+        self.edits += 1
         self.dirty = self.unsaved = True
 
     def adopt(self, path: Path) -> None:
@@ -136,7 +142,7 @@ class Autosave(QObject):
         generation = self._generation
         full = generation != self._cache_generation
         snapshots = snapshot_segments(seg, None if full else set(self._changed))
-        manifest = build_manifest(image_reference(self.state.volume, self.image_path()), snapshots,
+        manifest = build_manifest(image_reference(self.state.volume, self.image_path(), self.copy_in()), snapshots,
                                   view_state(self.state), seg.active_id)
         self._changed.clear()
         self.dirty = False
@@ -170,10 +176,13 @@ class Autosave(QObject):
         except Exception as exc:  # a failed write is retried at the next tick; the edits stay dirty
             self._cache_generation = -1
             self.dirty = True
+            get_logger("autosave").warning("autosave failed: %s", exc)
             self.failed.emit(f"Autosave failed: {exc}")
             return
         self.last_encoded, self.last_saved_at = encoded, taken_at
         self.writes += 1
+        get_logger("autosave").info("autosave written: %s (%d segment(s) re-encoded)", self.path,
+                                                  len(encoded))
         for old in self._adopted:
             old.unlink(missing_ok=True)
         self._adopted.clear()

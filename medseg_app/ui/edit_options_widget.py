@@ -57,7 +57,7 @@ class EditOptionsWidget(QGroupBox):
         if options.intensity_range is not None:
             lo, hi = options.intensity_range
         elif volume is not None:
-            lo, hi = float(volume.array.min()), float(volume.array.max())
+            lo, hi = volume.value_range()  # computed once, by the loader
         else:
             lo, hi = 0.0, 0.0
         self.range_enabled.setChecked(options.intensity_range is not None)

@@ -12,7 +12,9 @@ from typing import Callable
 from PySide6.QtCore import QObject, QThread, Signal
 
 from ..core.errors import LoadCancelled, MedSegError
+from ..core.privacy import get_logger
 
+_log = get_logger("ui")
 Job = Callable[[Callable[[float, str], None], Callable[[], bool]], object]
 
 
@@ -102,6 +104,7 @@ class LoadWorker(QObject):
         elif isinstance(error, MedSegError):
             self.failed.emit(str(error))
         elif error is not None:
+            _log.error("unexpected error in a background job", exc_info=error)  # redacted by the log's filter
             self.failed.emit(f"Unexpected error: {type(error).__name__}: {error}.")
         elif on_done is not None:
             try:

@@ -1,5 +1,6 @@
 """The MedSeg window: four views, the window / level bar, the cursor readout, opening studies, and segment
-editing (the segment list and tool docks, Edit ▸ Undo / Redo, tool previews in a worker)."""
+editing (the segment list, tool, statistics and AI segmentation docks, Edit ▸ Undo / Redo, tool previews in a
+worker)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..core.viewer_state import ViewerState
 from ..io import scan
 from ..io.image_files import is_image_file
 from ..io.load import select_series
+from .ai_panel import AiPanel
 from .cursor_readout import CursorReadout
 from .load_progress import LoadProgress
 from .load_worker import LoadWorker
@@ -54,7 +56,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, with_three_d: bool = True,
                  parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWindowTitle("MedSeg")
+        self.setWindowTitle("MedSeg[*]")  # [*]: where the unsaved-changes mark goes (see SessionActions)
         self.state = ViewerState()
         if with_three_d:
             three_d, self.three_d_view = _three_d_or_note(self.state)
@@ -107,6 +109,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.segment_list, self.tool_panel], [200, 520], Qt.Orientation.Vertical)
         self.statistics = StatisticsPanel(self.state, self)  # a tab beside Tools; computes only while shown
         self.tabifyDockWidget(self.tool_panel, self.statistics)
+        self.ai_panel = AiPanel(self.state, [self.grid.slice_view(v) for v in ("axial", "coronal", "sagittal")],
+                                self.tools, self)  # a tab beside Statistics; its box sits in front of the tools
+        self.tabifyDockWidget(self.statistics, self.ai_panel)
         self.tool_panel.raise_()
         self.state.subscribe_segments(lambda *_: self._undo_refresh_soon())
         self.state.subscribe(lambda what: what in ("volume", "segmentation") and self._undo_refresh_soon())
@@ -187,6 +192,7 @@ class MainWindow(QMainWindow):
         statistics = self.statistics.toggleViewAction()
         statistics.triggered.connect(lambda on: on and self.statistics.raise_())
         view_menu.addAction(statistics)
+        self.ai_panel.add_actions(self.menuBar(), view_menu)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
@@ -240,6 +246,13 @@ class MainWindow(QMainWindow):
             self.loader.submit(lambda progress, cancelled: scan(path, progress=progress, cancelled=cancelled),
                                lambda result: self._scanned(result, path))
 
+    def load_study(self, job, path: str | Path, reference: str | None = None) -> None:
+        """Run ``job(progress, cancelled) -> LoadedStudy`` off the GUI thread and show its study, opened from
+        ``path``; ``reference`` (a session's image copy): the image path sessions go on recording for it, and
+        ``path`` is not added to Open recent."""
+        self.statusBar().showMessage(f"Opening {path}…")
+        self.loader.submit(job, lambda study: self._loaded(study, Path(path), reference))
+
     def _scanned(self, result, path: Path) -> None:
         images = result.images
         uid = None
@@ -257,15 +270,18 @@ class MainWindow(QMainWindow):
         dialog = SeriesPickerDialog(series, where, self)
         return dialog.selected_uid() if dialog.exec() == SeriesPickerDialog.DialogCode.Accepted else None
 
-    def _loaded(self, study: LoadedStudy, path: Path) -> None:
+    def _loaded(self, study: LoadedStudy, path: Path, reference: str | None = None) -> None:
         self.study = study
-        self.opened_path = str(path)  # what the user opened (a folder for DICOM): sessions reference it
+        # What the user opened (a folder for DICOM): sessions reference it.
+        self.opened_path = str(path) if reference is None else reference
         self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names)
         self.exchange.add_structures(study.structures)
         volume = study.volume
         name = volume.identity.series_description or Path(study.path).name
-        self.setWindowTitle(f"MedSeg — {volume.modality or 'image'} {name}")
-        self.recent.add(path)
+        self.study_title = f"MedSeg — {volume.modality or 'image'} {name}"
+        self.setWindowTitle(f"{self.study_title}[*]")  # the session actions add the session's name
+        if reference is None:
+            self.recent.add(path)
         shown = f" with the label map {study.label_path}" if study.label_path else ""
         if study.structure_paths:
             shown = f" with the structures of {', '.join(study.structure_paths)}"
@@ -293,6 +309,7 @@ class MainWindow(QMainWindow):
         self.tool_worker.wait()
         self.exchange.shutdown()
         self.statistics.shutdown()
+        self.ai_panel.shutdown()
         finalize = getattr(self.three_d_view, "finalize", None)
         if finalize is not None:
             finalize()

@@ -119,6 +119,7 @@ class SegmentListPanel(QDockWidget):
             self.table.item(row, NAME).setText(segment.name)
         self.table.item(row, LOCK).setCheckState(check[segment.locked])
         self.table.item(row, SOURCE).setText(segment.source)
+        self.table.item(row, SOURCE).setToolTip(segment.source_detail or segment.source)
         self.table.blockSignals(False)
         if segment_id == self.segmentation.active_id:
             self._sync_opacity()

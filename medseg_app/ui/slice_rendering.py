@@ -2,7 +2,8 @@
 
 Segments: :meth:`SliceRendering.render_segments` keeps the windowed slice (the base) until the slice, window or
 colour map changes, and composes the segment layers (:mod:`core.segment_display`) over a copy of it, so an edit
-repaints in the time of one copy plus the layers' boxes.
+repaints in the time of one copy plus the layers' boxes. An AI result's uncertainty (:mod:`core.heat_overlay`)
+goes on top, blended only inside the rectangle of the model's region.
 
 The image is ``table[(label + n_labels * on_outline) * 256 + grey8]``: rows 0..n-1 of the table blend the label
 colours into the grey ramp, rows n..2n-1 are the opaque label colours that draw each region's outline.
@@ -14,6 +15,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from ..core.display_axes import ViewAxes, slice_of
+from ..core.heat_overlay import HeatLayer, blend_heat
 from ..core.segment_display import SegmentLayer, blend_layers
 from ..core.window_level import WindowLevel, blend_table, to_grey8
 
@@ -120,8 +122,9 @@ class SliceRendering:
         return self.image
 
     def render_segments(self, array: np.ndarray, axes: ViewAxes, index: int, window: WindowLevel, colour_map: str,
-                        layers: list[SegmentLayer]) -> QImage:
-        """The windowed slice with ``layers`` blended over it (in order); the slice itself is cached."""
+                        layers: list[SegmentLayer], heat: HeatLayer | None = None) -> QImage:
+        """The windowed slice with ``layers`` blended over it (in order), then ``heat`` (an AI uncertainty map's
+        cut, only its rectangle is touched); the slice itself is cached."""
         key = (id(array), array.shape, axes, index, window, colour_map)
         if key != self._base_key:
             self.render(array, axes, index, window, colour_map)
@@ -134,4 +137,7 @@ class SliceRendering:
         if layers:
             h, w = self.rgba.shape
             blend_layers(self.rgba.view(np.uint8).reshape(h, w, 4), layers)
+        if heat is not None:
+            h, w = self.rgba.shape
+            blend_heat(self.rgba.view(np.uint8).reshape(h, w, 4), heat)
         return self.image

@@ -5,7 +5,8 @@ left click / drag moves the crosshair, middle drag pans, right drag changes wind
 asks to maximise the view, arrows and Page Up / Down step slices, F fits the slice to the view.
 
 Segments are drawn from the state's segmentation, each visible one as a translucent fill and an outline; a tool's
-preview on top in its own colours. A segment edit repaints a view only when the changed box reaches its slice.
+preview on top in its own colours, and an AI result's uncertainty (``set_heat``) over all. A segment edit
+repaints a view only when the changed box reaches its slice.
 While a segmentation tool is active, ``interactor`` (the tool controller) gets the left button first: its
 ``press(view, event)`` returns True to take the drag (then ``drag`` / ``release``), and ``paint(view, painter)``
 draws its cursor (the brush outline, a lasso) over the slice.
@@ -19,6 +20,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..core.display_axes import index_to_screen, pixel_size_mm, screen_to_index
+from ..core.heat_overlay import heat_layer
 from ..core.segment_display import PREVIEW_COLOURS, SegmentLayer, box_on_slice, box_plane, segment_layers
 from ..core.viewer_state import ViewerState
 from .slice_rendering import SliceRendering
@@ -45,6 +47,7 @@ class SliceView(QWidget):
         self._rendered_key = None
         self._overlay_version = 0
         self.interactor = None
+        self.heat = None  # (box, uint8 levels): a heat map drawn over the slice (an AI result's uncertainty)
         self._tool_drag = False
         self.preview_opacity = 0.45
         self._drag_button = Qt.MouseButton.NoButton
@@ -82,6 +85,7 @@ class SliceView(QWidget):
             self.viewport.pixel_mm = pixel_size_mm(volume.geometry, axes)
             self.viewport.fit()
             self._rendered_key = None
+            self.heat = None  # it belonged to the previous image
         if what in ("volume", "segmentation", "preview"):
             self._overlay_version += 1
         self.update()
@@ -93,6 +97,12 @@ class SliceView(QWidget):
                 box_on_slice(box, self.axes, self.state.slice_index(self.view)):
             self._overlay_version += 1
             self.update()
+
+    def set_heat(self, heat) -> None:
+        """Draw ``heat`` = (box, uint8 levels covering it) as a heat map over the slices; None removes it."""
+        self.heat = heat
+        self._overlay_version += 1
+        self.update()
 
     def _frame_key(self):
         s = self.state
@@ -114,8 +124,10 @@ class SliceView(QWidget):
         key = self._frame_key()
         if key != self._rendered_key:
             s = self.state
+            heat = None if self.heat is None else heat_layer(*self.heat, self.axes, s.slice_index(self.view),
+                                                             s.volume.array.shape)
             self._rendering.render_segments(s.volume.array, self.axes, s.slice_index(self.view), s.window,
-                                            s.colour_map, self.layers())
+                                            s.colour_map, self.layers(), heat)
             self._rendered_key = key
         return self._rendering.image
 

@@ -3,7 +3,9 @@
 Tabs: "Segments" (voxels, volume, mesh volume, surface, intensity statistics in the image's units, centroid,
 bounding box, maximum diameter, and SUVmax / SUVpeak for PET), "Compare" (:class:`SegmentComparisonWidget`) and
 "Audit" (for each segment that began as a region-growing or AI proposal and was edited since: mL added and
-removed, Dice and HD95 against the proposal). Copy as table / Export CSV… / Export JSON… act on the shown tab.
+removed, Dice and HD95 against the proposal). Copy as table / Export CSV… / Export JSON… act on the shown tab;
+"Anonymise (for sharing outside the hospital)" makes the exports take patient identifiers out of the names and
+reference file names (io/statistics_export.py).
 
 Numbers are computed on a worker thread, never on the GUI thread: edits are debounced, and only the segments
 whose masks changed since their numbers were computed are sent (a snapshot of their masks), so painting on one
@@ -15,9 +17,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QApplication, QCheckBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QPushButton,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from ..core.privacy import contains_identifiers
 from ..core.viewer_state import ViewerState
 from ..io.statistics_export import rows_as_tsv, write_csv, write_json
 from .load_worker import LoadWorker
@@ -74,10 +77,14 @@ class StatisticsPanel(QDockWidget):
         self.copy_button.setToolTip("Copy the shown table to the clipboard as tab-separated text (for a spreadsheet)")
         self.csv_button = QPushButton("Export CSV…")
         self.json_button = QPushButton("Export JSON…")
+        self.anonymise_box = QCheckBox("Anonymise (for sharing outside the hospital)")
+        self.anonymise_box.setToolTip("Exported names lose the patient's name, ID and birth date, and reference "
+                                      "file names are replaced")
         for button in (self.copy_button, self.csv_button, self.json_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout.addLayout(buttons)
+        layout.addWidget(self.anonymise_box)  # its own line: the dock keeps its width
         self.setWidget(body)
         self.copy_button.clicked.connect(self.copy_table)
         self.csv_button.clicked.connect(lambda: self.export("csv"))
@@ -235,8 +242,13 @@ class StatisticsPanel(QDockWidget):
         path = Path(path)
         if path.suffix.lower() != f".{kind}":
             path = path.with_name(path.name + f".{kind}")
+        anonymise = self.anonymise_box.isChecked()
+        if anonymise and contains_identifiers(path.name):
+            self.status.setText("The file name holds the patient's name or ID; choose another name for an "
+                                "anonymised export.")
+            return
         try:
-            (write_csv if kind == "csv" else write_json)(rows, path)
+            (write_csv if kind == "csv" else write_json)(rows, path, anonymise=anonymise)
         except OSError as exc:
             self.status.setText(f"Could not write {path}: {exc.strerror or exc}.")
             return

@@ -10,6 +10,8 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QFileDialog
 
+from ..core.errors import MedSegError
+from ..core.privacy import get_logger
 from ..core.segmentation import Segmentation
 from .export_dialog import ExportDialog
 from .export_report_dialog import ExportReportDialog
@@ -26,15 +28,18 @@ class ExportResult:
     rows: list[dict] | None  # verification rows for RTSTRUCT / SEG
 
 
-def export_job(segmentation: Segmentation, volume, path: Path, fmt: str) -> ExportResult:
-    """Write every segment of ``segmentation`` (a snapshot) to ``path``; RTSTRUCT / SEG are read back and checked."""
+def export_job(segmentation: Segmentation, volume, path: Path, fmt: str, anonymise: bool = False) -> ExportResult:
+    """Write every segment of ``segmentation`` (a snapshot) to ``path``; RTSTRUCT / SEG are read back and checked.
+    ``anonymise`` (label maps and meshes only): see :mod:`medseg_app.core.privacy`."""
     rows = None
     if fmt in ("nifti", "nrrd"):
         from ..io.label_map import sidecar_path, save_label_map
 
-        save_label_map(segmentation, path)
+        save_label_map(segmentation, path, anonymise=anonymise)
         files = [path, sidecar_path(path)]
     elif fmt in ("rtstruct", "seg"):
+        if anonymise:
+            raise MedSegError(f"{fmt.upper()} must reference the source study, so it cannot be anonymised.")
         from ..io.structure_files import verify_written
 
         if fmt == "seg":
@@ -50,7 +55,7 @@ def export_job(segmentation: Segmentation, volume, path: Path, fmt: str) -> Expo
     else:
         from ..render.mesh_export import write_mesh
 
-        files = write_mesh(segmentation, volume, path, fmt=fmt)
+        files = write_mesh(segmentation, volume, path, fmt=fmt, anonymise=anonymise)
     return ExportResult(fmt, [str(f) for f in files], rows)
 
 
@@ -78,6 +83,7 @@ class StructureExchange(QObject):
         self.window.statusBar().showMessage(text, ms)
 
     def _failed(self, message: str) -> None:
+        get_logger("ui").warning("structure import or export failed: %s", message)
         self._say("Failed.", 5000)
         self.window.report_error(message)
 
@@ -137,7 +143,7 @@ class StructureExchange(QObject):
         self.export_dialog.open()
         return self.export_dialog
 
-    def export(self, path: str, fmt: str, segment_ids: list[int]) -> None:
+    def export(self, path: str, fmt: str, segment_ids: list[int], anonymise: bool = False) -> None:
         volume, source = self.state.volume, self.state.segmentation
         chosen = [source.segments[i] for i in segment_ids if i in source.segments and not source.segments[i].mask.empty]
         if volume is None or not chosen:
@@ -149,7 +155,7 @@ class StructureExchange(QObject):
         if self.export_dialog is not None:
             self.export_dialog.accept()
         self._say(f"Exporting to {path}…", 0)
-        self.worker.submit(lambda progress, cancelled: export_job(snapshot, volume, Path(path), fmt),
+        self.worker.submit(lambda progress, cancelled: export_job(snapshot, volume, Path(path), fmt, anonymise),
                            self._exported)
 
     def _exported(self, result: ExportResult) -> None:

@@ -8,6 +8,10 @@ mask was derived from the RTSTRUCT ``<series>/dicom/mask/*.dcm``, whose ROI name
 A study opened from a scanned folder also brings the folder's RTSTRUCT and SEG objects in the image's Frame of
 Reference: their structures (names and colours kept) come back as ``LoadedStudy.structures``. When there are
 any, the label map twin is not read: it is a copy of the same delineation.
+
+Whatever showing the volume reads from all of its voxels (value range, percentile window) is computed here too
+(:func:`core.window_level.prepare_display`): on a 512×512×1000 CT each such pass would cost the GUI thread tens of
+milliseconds.
 """
 
 from __future__ import annotations
@@ -18,10 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from ..core.volume import Volume
+from ..core.window_level import prepare_display
 from ..io import load_volume
 from ..io.dicom_scan import CancelFn, ProgressFn, SeriesEntry
 from ..core.errors import LoadError
 from ..io.load import load_series
+from ..io.session_file import load_image_copy
 from ..io.structure_files import frame_of_reference_uids, read_structures
 
 
@@ -90,6 +96,7 @@ def matching_structures(volume: Volume, objects, cancelled: CancelFn | None = No
 
 
 def _with_labels(volume: Volume, source: str | Path, objects=(), cancelled: CancelFn | None = None) -> LoadedStudy:
+    prepare_display(volume)
     structures, paths = matching_structures(volume, objects, cancelled)
     if structures:
         return LoadedStudy(volume, None, str(source), structures=structures, structure_paths=paths)
@@ -108,6 +115,13 @@ def _with_labels(volume: Volume, source: str | Path, objects=(), cancelled: Canc
 def load_path(path: str | Path, series: str | None, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:
     volume = load_volume(path, series=series, progress=progress, cancelled=cancelled)
     return _with_labels(volume, path)
+
+
+def load_image_copy_study(session: str | Path, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:
+    """The copy of the image held in the session file ``session`` (see io.session_file)."""
+    volume = load_image_copy(session, progress=progress, cancelled=cancelled)
+    prepare_display(volume)
+    return LoadedStudy(volume, None, str(session))
 
 
 def load_entry(entry: SeriesEntry, progress: ProgressFn, cancelled: CancelFn, objects=()) -> LoadedStudy:

@@ -65,7 +65,7 @@ class ThresholdOptionsWidget(ToolOptionsWidget):
         super().__init__(tool, parent, skip=("lower", "upper"))
         self.controller = controller
         volume = controller.state.volume
-        low, high = (float(volume.array.min()), float(volume.array.max())) if volume is not None else (0.0, 1.0)
+        low, high = volume.value_range() if volume is not None else (0.0, 1.0)
         decimals = 0 if volume is not None and volume.array.dtype.kind in "iu" else 2
         unit = f" ({volume.units})" if volume is not None and volume.units else ""
         self.lower = _RangeRow(low, high, decimals, lambda v: self._bound("lower", v))

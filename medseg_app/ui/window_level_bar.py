@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QToolBar, QWidg
 
 from ..core.viewer_state import ViewerState
 from ..core.volume import UNITS_SUV
-from ..core.window_level import COLOUR_MAPS, WindowLevel, auto_window, presets_for
+from ..core.window_level import COLOUR_MAPS, WindowLevel, presets_for, volume_auto_window
 
 CUSTOM = "Custom"
 PET_INVERTED = "Inverted grey SUV 0–5"
@@ -22,7 +22,7 @@ def presets_with_colour_maps(state: ViewerState) -> dict[str, tuple[WindowLevel,
     if volume.modality == "PT" or volume.units == UNITS_SUV:
         presets[PET_INVERTED] = (WindowLevel.from_range(0, 5), "inverted")
     if not presets:
-        presets[MR_AUTO] = (auto_window(volume.array), "grey")
+        presets[MR_AUTO] = (volume_auto_window(volume), "grey")  # computed once, by the loader
     return presets
 
 

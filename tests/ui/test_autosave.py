@@ -78,6 +78,7 @@ def test_session_menu_save_marks_clean(qtbot, main_window, tmp_path):
     seg.add_segment("New")
     assert window.sessions.autosave.unsaved
     assert window.sessions.save(str(tmp_path / "s.medseg"))
+    qtbot.waitUntil(lambda: not window.sessions.saving)  # written in the background
     assert not window.sessions.autosave.unsaved
     assert [s["name"] for s in load_session(tmp_path / "s.medseg").segments][-1] == "New"
 
