@@ -43,10 +43,13 @@ def _orientation(path, iop) -> tuple[np.ndarray, np.ndarray]:
         raise GeometryError(path, "has no Image Orientation (Patient), so its slices cannot be placed in space.")
     values = np.asarray([float(v) for v in iop])
     row, col = values[:3], values[3:]
-    row = row / np.linalg.norm(row)
-    col = col - row * np.dot(row, col)
-    col = col / np.linalg.norm(col)
-    return row, col
+    if np.all(np.isfinite(values)) and np.linalg.norm(row) > 1e-6:
+        row = row / np.linalg.norm(row)
+        col = col - row * np.dot(row, col)
+        if np.linalg.norm(col) > 1e-6:
+            return row, col / np.linalg.norm(col)
+    raise GeometryError(path, "has an Image Orientation (Patient) that is not two independent directions, so its "
+                              "slices cannot be placed in space.")
 
 
 def _spacing(path, pixel_spacing) -> tuple[float, float] | None:

@@ -109,7 +109,7 @@ def read_frames(
     dtype = stored_dtype(first)
     if rows <= 0 or cols <= 0:
         raise CorruptFileError(first.path, f"declares an image of {cols}×{rows} pixels, which holds no pixels.")
-    where = first.path.parent if len(records) > 1 else first.path
+    where = first.path.parent if any(r.file is not first for r in records) else first.path
     # The float32 copy made by rescaling (and any resampling) may need as much again: check that too.
     check_allocation(len(records) * rows * cols * max(dtype.itemsize, 4), where)
     raw = np.empty((len(records), rows, cols), dtype=dtype)

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
-from ..core.errors import CorruptFileError, LoadError
-from ..core.memory import check_allocation
+from ..core.errors import CorruptFileError, GeometryError, LoadError, exception_clause
 from ..core.sitk_bridge import array_and_geometry_from_sitk
 from ..core.volume import Volume
+from .image_headers import check_nifti_header, check_nrrd_header, check_volume_memory
 
 # ITK's warnings go to stderr on their own; MedSeg reports problems itself, once, in words.
 sitk.ProcessObject_SetGlobalWarningDisplay(False)
@@ -33,31 +33,6 @@ def _format_name(path: Path) -> str:
     return "MetaImage"
 
 
-def _check_nifti_not_truncated(path: Path) -> None:
-    """ITK fills a truncated NIfTI with zeros without a word (seen with SimpleITK 2.5): check the length first.
-
-    For .nii.gz the gzip trailer's ISIZE (uncompressed length mod 2**32) is read, not the whole stream.
-    """
-    import nibabel as nib
-
-    try:
-        header = nib.load(str(path)).header
-    except Exception as exc:
-        raise CorruptFileError(path, f"could not be read as NIfTI ({type(exc).__name__}: {exc}).") from None
-    itemsize = header.get_data_dtype().itemsize
-    expected = int(header["vox_offset"]) + int(np.prod(header.get_data_shape())) * itemsize
-    if path.name.lower().endswith(".gz"):
-        with open(path, "rb") as fp:
-            fp.seek(-4, os.SEEK_END)
-            actual = int.from_bytes(fp.read(4), "little")
-        if expected >= 2**32:
-            return
-    else:
-        actual = path.stat().st_size
-    if actual < expected:
-        raise CorruptFileError(path, f"is truncated: its image data ends after {actual} of {expected} bytes.")
-
-
 def _check_header(reader: sitk.ImageFileReader, path: Path) -> None:
     """Sizes and spacings from the header, checked before ITK allocates anything."""
     size = [int(v) for v in reader.GetSize()]
@@ -69,9 +44,14 @@ def _check_header(reader: sitk.ImageFileReader, path: Path) -> None:
                                      "which is not positive and finite.")
     if not all(np.isfinite(v) for v in (*reader.GetOrigin(), *reader.GetDirection())):
         raise CorruptFileError(path, "declares an origin or direction that is not a finite number.")
+    n = reader.GetDimension()
+    axes = np.asarray(reader.GetDirection()).reshape(n, n)[:3, :3]
+    if not np.allclose(axes.T @ axes, np.eye(len(axes)), atol=1e-4):  # ImageGeometry's tolerance
+        raise GeometryError(path, "has a sheared voxel grid (its axes are not perpendicular), which MedSeg cannot "
+                                  "represent.")
     itemsize = sitk.GetArrayViewFromImage(sitk.Image([1] * reader.GetDimension(), reader.GetPixelID(),
                                                      reader.GetNumberOfComponents())).itemsize
-    check_allocation(int(np.prod(size, dtype=object)) * itemsize * max(1, reader.GetNumberOfComponents()), path)
+    check_volume_memory(size, itemsize * max(1, reader.GetNumberOfComponents()), path)
 
 
 def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
@@ -83,12 +63,17 @@ def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
         raise LoadError(path, "cannot be read: permission denied.")
     fmt = _format_name(path)
     try:
+        if fmt == "NIfTI":
+            check_nifti_header(path)  # ITK trusts headers: some damaged ones crash or hang it
+        elif fmt == "NRRD":
+            check_nrrd_header(path)
+    except OSError as exc:  # a NRRD's data file in a folder that cannot be read, say
+        raise LoadError(path, f"cannot be read ({exception_clause(exc)}).") from None
+    try:
         reader = sitk.ImageFileReader()
         reader.SetFileName(str(path))
         reader.ReadImageInformation()
         _check_header(reader, path)  # before anything is allocated
-        if fmt == "NIfTI":
-            _check_nifti_not_truncated(path)
         image = reader.Execute()
     except RuntimeError as exc:
         detail = str(exc).strip().splitlines()
@@ -111,5 +96,8 @@ def read_image_file(path: str | Path, volume_index: int = 0) -> Volume:
         image = sitk.JoinSeries(image)
     elif dim != 3:
         raise LoadError(path, f"is {dim}-D; MedSeg loads 3-D (or 4-D) images.")
-    array, geometry = array_and_geometry_from_sitk(image)
+    try:
+        array, geometry = array_and_geometry_from_sitk(image)
+    except ValueError as exc:  # a sheared grid or a spacing that Geometry refuses
+        raise GeometryError(path, f"has a voxel grid MedSeg cannot represent ({exception_clause(exc)}).") from None
     return Volume(array=array, geometry=geometry, modality="", units="", source_path=str(path), warnings=warnings)
