@@ -1,5 +1,6 @@
 """The ``medseg`` command: ``medseg [PATH] [--series UID] [--screenshot OUT.png]``, ``medseg info PATH ...`` and
-``medseg stats IMAGE --seg SEGMENTATION [--ref REFERENCE] [--json]``.
+``medseg stats IMAGE --seg SEGMENTATION [--ref REFERENCE] [--json]``; ``convert`` (cli_convert.py), ``models``,
+``segment`` and ``train`` (cli_ai.py), ``batch`` and ``batch-stats`` (batch/commands.py) load their modules lazily.
 
 Bad input ends in one sentence on stderr and exit status 2, never a traceback.
 """
@@ -178,6 +179,23 @@ def _ai_command(name: str):
 
 
 COMMANDS.update({name: _ai_command(name) for name in ("models", "segment", "train")})
+
+
+def _batch_command(name: str):
+    def make_parser():
+        from .batch.commands import COMMANDS as BATCH_COMMANDS
+
+        return BATCH_COMMANDS[name][0]()
+
+    def run(args):
+        from .batch.commands import COMMANDS as BATCH_COMMANDS
+
+        return BATCH_COMMANDS[name][1](args)
+
+    return make_parser, run
+
+
+COMMANDS.update({name: _batch_command(name) for name in ("batch", "batch-stats")})
 
 
 def main(argv: list[str] | None = None) -> int:
