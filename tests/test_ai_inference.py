@@ -233,3 +233,18 @@ def test_device_is_cuda_when_present(monkeypatch):
     assert pick_device("auto") in ("cpu", "mps")
     with pytest.raises(ModelError, match="CUDA"):
         pick_device("cuda")
+
+
+def test_fill_holes_postprocessing(tmp_path, ct_crop):
+    """MONAI's FillHolesd in a bundle's postprocessing: a hollow shell comes back solid."""
+    _, geometry = ct_crop
+    blob = _blob(geometry, (52.2, 40.6, 11.3), sigma_mm=12.0)
+    shell = np.where(blob > 300.0, -500.0, blob).astype(np.float32)  # bright rim, dark core
+    bundle = _whole_image_bundle(tmp_path / "b", axcodes=None)
+    plain = Predictor(bundle, device="cpu", trusted=True).segment(shell, geometry)
+    bundle.inference["postprocessing"]["transforms"].append(
+        {"_target_": "FillHolesd", "keys": "pred", "applied_labels": [1]})
+    filled = Predictor(bundle, device="cpu", trusted=True).segment(shell, geometry)
+    hollow, solid = _mask_of(plain, shell.shape), _mask_of(filled, shell.shape)
+    assert np.array_equal(hollow, shell > 0.0)
+    assert np.array_equal(solid, blob > 0.0)

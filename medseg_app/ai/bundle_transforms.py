@@ -25,7 +25,7 @@ _INTENSITY = {"ScaleIntensityRange", "ScaleIntensityRangePercentiles", "Normaliz
 def _name(transform: dict) -> str:
     name = str(transform.get("_target_", "")).rsplit(".", 1)[-1]
     return name[:-1] if name.endswith("d") and name[:-1] in (_NO_OPS | _INTENSITY | {
-        "Orientation", "Spacing", "Activations", "AsDiscrete", "KeepLargestConnectedComponent"}) else name
+        "Orientation", "Spacing", "Activations", "AsDiscrete", "KeepLargestConnectedComponent", "FillHoles"}) else name
 
 
 @dataclass
@@ -45,6 +45,7 @@ class Preprocessing:
 class Postprocessing:
     activation: str | None = None  # "softmax", "sigmoid" or None (decided from the channel count)
     keep_largest: list[int] | None = None  # labels reduced to their largest connected component
+    fill_holes: list[int] | None = None  # labels whose enclosed holes are filled (MONAI's FillHoles)
 
 
 def read_preprocessing(bundle: ModelBundle) -> Preprocessing:
@@ -80,6 +81,10 @@ def read_postprocessing(bundle: ModelBundle) -> Postprocessing:
         elif name == "KeepLargestConnectedComponent":
             labels = args.get("applied_labels")
             post.keep_largest = [int(v) for v in (labels if isinstance(labels, list) else [labels])] \
+                if labels is not None else [k for k in bundle.labels if k != 0]
+        elif name == "FillHoles":
+            labels = args.get("applied_labels")
+            post.fill_holes = [int(v) for v in (labels if isinstance(labels, list) else [labels])] \
                 if labels is not None else [k for k in bundle.labels if k != 0]
     return post
 

@@ -210,6 +210,8 @@ class Predictor:
         for value, mask in masks.items():
             if self.post.keep_largest is not None and value in self.post.keep_largest:
                 mask = _largest_component(mask)
+            if self.post.fill_holes is not None and value in self.post.fill_holes:
+                mask = _filled(mask)
             if not mask.any():
                 continue
             tight = Box.of_mask(mask)
@@ -218,6 +220,13 @@ class Predictor:
                                      tuple(a + b for a, b in zip(region.start, tight.stop))),
                                  mask[tight.slices].copy()))
         return out
+
+
+def _filled(mask: np.ndarray) -> np.ndarray:
+    """Enclosed background (26-connected to no border) becomes foreground, as MONAI's FillHoles does in 3-D."""
+    from scipy import ndimage
+
+    return ndimage.binary_fill_holes(mask, structure=np.ones((3, 3, 3), bool))
 
 
 def _largest_component(mask: np.ndarray) -> np.ndarray:

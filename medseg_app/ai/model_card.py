@@ -38,6 +38,7 @@ def train_and_publish(data: Path, out: Path, settings: TrainingSettings, jitters
         "network": NETWORKS[settings.network],
         "steps": settings.steps, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
         "spatial_size": list(settings.spatial_size), "box_margin": settings.margin, "seed": settings.seed,
+        "weight_decay": settings.weight_decay, "transpose_xy": settings.transpose_xy,
         "threads": settings.threads, "device": device, "seconds": round(seconds, 1),
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
         "training_cases": [c.id for c in training_cases], "data": data.name,
@@ -95,10 +96,11 @@ Median time per box on the CPU, including pre- and post-processing: {m['median_s
 {per_case}
 
 ## Training
-`medseg train --network {'vnet' if network == 'VNet' else 'unet'} --data ../shared/data/{t['data']} --out models/{name}`
+`medseg train --network {'vnet' if network == 'VNet' else 'unet'} --data ../shared/data/{t['data']} --out models/{name} --steps {t['steps']} --seed {t['seed']}`
 (seeded: the same seed and thread count give the same weights).
 {t['steps']} steps of batch {t['batch_size']}, Adam with a one-cycle learning rate peaking at {t['learning_rate']},
-Dice + cross-entropy, random flips, intensity jitter. Trained on the **{t['device']}**
+Dice + cross-entropy, random flips{', random x/y transposition' if t.get('transpose_xy') else ''}, intensity jitter,
+weight decay {t.get('weight_decay', 1e-5):g}. Trained on the **{t['device']}**
 ({t['cpu_count']} CPU cores, {t['threads']} threads) in {t['seconds'] / 60:.1f} minutes.
 Weights: `models/model.pt`, {t['weights_mb']} MB (a plain state dict, loaded with `weights_only=True`).
 

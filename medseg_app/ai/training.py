@@ -26,7 +26,7 @@ NETWORKS = {
     "unet": {"_target_": "monai.networks.nets.UNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
              "channels": [16, 32, 64, 128], "strides": [2, 2, 2], "num_res_units": 2, "norm": "instance"},
     "vnet": {"_target_": "medseg_app.ai.vnet.VNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
-             "base_channels": 4, "dropout_prob_down": 0.2, "dropout_prob_up": [0.2, 0.2]},
+             "base_channels": 4, "dropout_prob_down": None, "dropout_prob_up": [None, 0.0]},
 }
 INTENSITY = [{"_target_": "ScaleIntensityRangePercentilesd", "keys": "image", "lower": 0.5, "upper": 99.5,
               "b_min": 0.0, "b_max": 1.0, "clip": False}]
@@ -45,7 +45,15 @@ class TrainingSettings:
     threads: int = 2
     label: str = "GTV"
     modality: str = "PT"
+    weight_decay: float = 1e-5
+    # Also swap the model grid's x and y axes at random (with the flips: the 8 in-plane symmetries of the
+    # box, which the box normalisation makes exact); MedSeg's V-Net generalises better with it.
+    transpose_xy: bool = False
     extra: dict = field(default_factory=dict)
+
+
+# Per-network recipe defaults (`medseg train` uses them unless told otherwise).
+RECIPES = {"unet": {}, "vnet": {"transpose_xy": True, "weight_decay": 1e-4}}
 
 
 def inference_config(settings: TrainingSettings) -> dict:
@@ -78,6 +86,8 @@ def _batch(cases: list[Case], boxes: list[np.ndarray], settings: TrainingSetting
         for axis in range(3):
             if rng.random() < 0.5:
                 image, mask = np.flip(image, axis), np.flip(mask, axis)
+        if settings.transpose_xy and rng.random() < 0.5:  # (k, j, i): swap j and i
+            image, mask = image.transpose(0, 2, 1), mask.transpose(0, 2, 1)
         image = image * rng.uniform(0.9, 1.1) + rng.normal(0, 0.02, image.shape).astype(np.float32)
         # MONAI's (x, y, z) = (i, j, k) layout, as at inference.
         images.append(np.ascontiguousarray(image.transpose(2, 1, 0), dtype=np.float32))
@@ -100,7 +110,8 @@ def train(cases: list[Case], settings: TrainingSettings, log: Callable[[str], No
     spec = dict(NETWORKS[settings.network])
     target = ALLOWED_NETWORKS.get(spec.pop("_target_"), None) or NETWORKS[settings.network]["_target_"]
     network = _import(target)(**spec).to(device)
-    optimiser = torch.optim.Adam(network.parameters(), lr=settings.learning_rate, weight_decay=1e-5)
+    optimiser = torch.optim.Adam(network.parameters(), lr=settings.learning_rate,
+                                 weight_decay=settings.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=settings.learning_rate,
                                                    total_steps=settings.steps, pct_start=0.1)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
