@@ -98,10 +98,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .ai.model_card import train_and_publish
     from .ai.training import TrainingSettings
 
-    from .ai.training import RECIPES
-
     settings = TrainingSettings(network=args.network, steps=args.steps, batch_size=args.batch_size, seed=args.seed,
-                                held_out=args.held_out, threads=args.threads, **RECIPES[args.network])
+                                held_out=args.held_out, threads=args.threads)
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not args.force:
         raise CommandError(f"{out} already exists; use --force to replace the model there.")

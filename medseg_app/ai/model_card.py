@@ -38,7 +38,7 @@ def train_and_publish(data: Path, out: Path, settings: TrainingSettings, jitters
         "network": NETWORKS[settings.network],
         "steps": settings.steps, "batch_size": settings.batch_size, "learning_rate": settings.learning_rate,
         "spatial_size": list(settings.spatial_size), "box_margin": settings.margin, "seed": settings.seed,
-        "weight_decay": settings.weight_decay, "transpose_xy": settings.transpose_xy,
+        "weight_decay": settings.weight_decay,
         "threads": settings.threads, "device": device, "seconds": round(seconds, 1),
         "cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
         "training_cases": [c.id for c in training_cases], "data": data.name,
@@ -90,6 +90,7 @@ plus the exact box. Baselines use the very same boxes.
 
 Worst held-out case (mean over its jittered boxes): {m['min_case_dice_jittered_box']:.3f}.
 Median time per box on the CPU, including pre- and post-processing: {m['median_seconds_per_box_cpu']:.3f} s.
+On a GPU MedSeg runs the same model with CUDA and float16 autocast; {'no GPU was available when this card was written, so no GPU time is reported' if t['device'] == 'cpu' else 'it was trained on ' + t['device']}.
 
 | case | mean Dice, jittered boxes |
 |---|---|
@@ -99,7 +100,7 @@ Median time per box on the CPU, including pre- and post-processing: {m['median_s
 `medseg train --network {'vnet' if network == 'VNet' else 'unet'} --data ../shared/data/{t['data']} --out models/{name} --steps {t['steps']} --seed {t['seed']}`
 (seeded: the same seed and thread count give the same weights).
 {t['steps']} steps of batch {t['batch_size']}, Adam with a one-cycle learning rate peaking at {t['learning_rate']},
-Dice + cross-entropy, random flips{', random x/y transposition' if t.get('transpose_xy') else ''}, intensity jitter,
+Dice + cross-entropy, random flips, intensity jitter,
 weight decay {t.get('weight_decay', 1e-5):g}. Trained on the **{t['device']}**
 ({t['cpu_count']} CPU cores, {t['threads']} threads) in {t['seconds'] / 60:.1f} minutes.
 Weights: `models/model.pt`, {t['weights_mb']} MB (a plain state dict, loaded with `weights_only=True`).

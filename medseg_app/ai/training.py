@@ -46,14 +46,7 @@ class TrainingSettings:
     label: str = "GTV"
     modality: str = "PT"
     weight_decay: float = 1e-5
-    # Also swap the model grid's x and y axes at random (with the flips: the 8 in-plane symmetries of the
-    # box, which the box normalisation makes exact); MedSeg's V-Net generalises better with it.
-    transpose_xy: bool = False
     extra: dict = field(default_factory=dict)
-
-
-# Per-network recipe defaults (`medseg train` uses them unless told otherwise).
-RECIPES = {"unet": {}, "vnet": {"transpose_xy": True, "weight_decay": 1e-4}}
 
 
 def inference_config(settings: TrainingSettings) -> dict:
@@ -86,8 +79,6 @@ def _batch(cases: list[Case], boxes: list[np.ndarray], settings: TrainingSetting
         for axis in range(3):
             if rng.random() < 0.5:
                 image, mask = np.flip(image, axis), np.flip(mask, axis)
-        if settings.transpose_xy and rng.random() < 0.5:  # (k, j, i): swap j and i
-            image, mask = image.transpose(0, 2, 1), mask.transpose(0, 2, 1)
         image = image * rng.uniform(0.9, 1.1) + rng.normal(0, 0.02, image.shape).astype(np.float32)
         # MONAI's (x, y, z) = (i, j, k) layout, as at inference.
         images.append(np.ascontiguousarray(image.transpose(2, 1, 0), dtype=np.float32))
