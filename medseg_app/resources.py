@@ -1,15 +1,24 @@
-"""Where MedSeg's bundled files live (the repository's resources/ and models/, or MEDSEG_RESOURCES)."""
+"""Where MedSeg's bundled files live (resources/ and models/: in the repository, or inside the desktop bundle;
+MEDSEG_RESOURCES and MEDSEG_MODELS override either)."""
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
-_REPO = Path(__file__).resolve().parent.parent
+
+def _install_root() -> Path:
+    """The folder holding resources/ and models/. From the repository (or an editable install) its root; inside
+    the PyInstaller bundle (packaging/medseg.spec) the bundle's contents folder: ``sys._MEIPASS``, which is
+    ``MedSeg/_internal`` next to the ``MedSeg`` executable (``MedSeg.app/Contents/Frameworks`` on macOS)."""
+    if getattr(sys, "frozen", False):
+        return Path(getattr(sys, "_MEIPASS", Path(sys.executable).resolve().parent))
+    return Path(__file__).resolve().parent.parent
 
 
 def resources_dir() -> Path:
-    return Path(os.environ.get("MEDSEG_RESOURCES", _REPO / "resources"))
+    return Path(os.environ.get("MEDSEG_RESOURCES", _install_root() / "resources"))
 
 
 def sample_study_dir() -> Path:
@@ -22,6 +31,13 @@ def sample_ct_dir() -> Path:
     return sample_study_dir() / "CT" / "dicom"
 
 
+def icon_files() -> list[Path]:
+    """MedSeg's icon as PNGs, smallest first (resources/icons/medseg-N.png, rendered from medseg.svg by
+    packaging/make-icons.py; PNGs need no SVG plug-in)."""
+    pngs = [p for p in (resources_dir() / "icons").glob("medseg-*.png") if p.stem.rsplit("-", 1)[1].isdigit()]
+    return sorted(pngs, key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
 def models_dir() -> Path:
     """The model bundles shipped with MedSeg (MONAI bundle layout, one folder per model)."""
-    return Path(os.environ.get("MEDSEG_MODELS", _REPO / "models"))
+    return Path(os.environ.get("MEDSEG_MODELS", _install_root() / "models"))

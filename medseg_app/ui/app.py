@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from ..app_logging import configure_logging, install_crash_handler
+from ..resources import icon_files
 from .autosave import stale_recovery_files
 from .crash_dialog import install_crash_dialog
 from .main_window import MainWindow
@@ -26,6 +28,11 @@ def run(path: str | Path, series: str | None = None, screenshot: str | None = No
     install_crash_dialog(app)
     app.setOrganizationName("MedSeg")
     app.setApplicationName("MedSeg")
+    app.setDesktopFileName("medseg")  # resources/medseg.desktop: the desktop shows its name and icon for the window
+    icon = QIcon()
+    for png in icon_files():
+        icon.addFile(str(png))
+    app.setWindowIcon(icon)
     window = MainWindow()
     window.resize(1500, 920)
     if screenshot:
