@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -17,7 +18,9 @@ SPINAL = DATA / "sct_spinalcord_mri"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 # The log and crash reports of the tests (and of every medseg they start) stay out of the user's state folder.
-os.environ.setdefault("MEDSEG_LOG_DIR", tempfile.mkdtemp(prefix="medseg-test-logs-"))
+if "MEDSEG_LOG_DIR" not in os.environ:
+    os.environ["MEDSEG_LOG_DIR"] = _TEST_LOGS = tempfile.mkdtemp(prefix="medseg-test-logs-")
+    atexit.register(shutil.rmtree, _TEST_LOGS, True)
 
 
 def require_tool(name: str) -> str:
