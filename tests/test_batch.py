@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -288,23 +287,6 @@ def test_workers_cache_one_model_and_never_raise(cohort, tmp_path):
     assert broken["rows"][0]["status"] == "failed"
     assert segment_task.done_marker(Study("one", str(image), box).task(), settings) is not None
     assert segment_task.done_marker(Study("one", str(image), None).task(), settings) is None  # another box
-
-
-def _exits_for(x):
-    """A task whose worker dies (a segfault in a library, the OOM killer) for x == "die"."""
-    if x == "die":
-        os._exit(3)
-    return {"ok": x}
-
-
-def test_a_task_that_kills_its_worker_is_reported_and_the_others_finish():
-    dask_pool = pool.DaskPool(workers=1)
-    try:
-        outcome = dict(dask_pool.run(_exits_for, [("a",), ("die",), ("b",)]))
-    finally:
-        dask_pool.close()
-    assert outcome[0] == {"ok": "a"} and outcome[2] == {"ok": "b"}
-    assert "died each time it was tried" in pool.task_failure(outcome[1])
 
 
 def test_progress_bar_without_a_terminal():
