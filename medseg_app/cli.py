@@ -164,38 +164,18 @@ COMMANDS = {"info": (_info_parser, cmd_info), "stats": (_stats_parser, cmd_stats
             "convert": (_convert_parser, cmd_convert)}
 
 
-def _ai_command(name: str):
-    def make_parser():
-        from .cli_ai import COMMANDS as AI_COMMANDS
+def _lazy_command(module: str, name: str):
+    """(parser, run) of a command whose module (and its torch / MONAI / Dask imports) loads only when used."""
+    def commands():
+        from importlib import import_module
 
-        return AI_COMMANDS[name][0]()
+        return import_module(module, __package__).COMMANDS
 
-    def run(args):
-        from .cli_ai import COMMANDS as AI_COMMANDS
-
-        return AI_COMMANDS[name][1](args)
-
-    return make_parser, run
+    return (lambda: commands()[name][0]()), (lambda args: commands()[name][1](args))
 
 
-COMMANDS.update({name: _ai_command(name) for name in ("models", "segment", "train")})
-
-
-def _batch_command(name: str):
-    def make_parser():
-        from .batch.commands import COMMANDS as BATCH_COMMANDS
-
-        return BATCH_COMMANDS[name][0]()
-
-    def run(args):
-        from .batch.commands import COMMANDS as BATCH_COMMANDS
-
-        return BATCH_COMMANDS[name][1](args)
-
-    return make_parser, run
-
-
-COMMANDS.update({name: _batch_command(name) for name in ("batch", "batch-stats")})
+COMMANDS.update({name: _lazy_command(".cli_ai", name) for name in ("models", "segment", "train")})
+COMMANDS.update({name: _lazy_command(".batch.commands", name) for name in ("batch", "batch-stats")})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -108,6 +108,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_model_run_options(p: argparse.ArgumentParser) -> None:
+    """--device and --trust, shared by ``medseg segment`` and ``medseg batch``."""
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    p.add_argument("--trust", action="store_true", help="allow a bundle whose configs hold Python expressions")
+
+
 def models_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medseg models", description="List the AI models (MONAI bundles) MedSeg finds.")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -121,8 +127,7 @@ def segment_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, help="model name (see 'medseg models') or a bundle folder")
     p.add_argument("--box", help="x0,y0,z0,x1,y1,z1: two opposite corners in mm (LPS) around the lesion")
     p.add_argument("--out", required=True, help="label map to write (.nii.gz, .nii, .nrrd, .mha)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--trust", action="store_true", help="allow a bundle whose configs hold Python expressions")
+    add_model_run_options(p)
     p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
     p.add_argument("--force", action="store_true", help="overwrite OUT (and its sidecar) if it exists")
     return p

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from ..cli_ai import CommandError
+from ..cli_ai import CommandError, add_model_run_options
 from .inputs import Study, is_image_file_path, match_cohort, read_inputs
 from .pool import Progress, clock, default_workers, gpu_count, open_pool, task_failure, threads_per_worker
 from .segment_task import DICOM_FORMATS, FILES, done_marker, failure_row, run_study, write_atomic
@@ -221,8 +221,7 @@ def batch_parser() -> argparse.ArgumentParser:
     p.add_argument("--formats", default="nifti", help="comma-separated: nifti (label map + JSON sidecar), seg, "
                    "rtstruct (the last two need DICOM inputs); default nifti")
     _add_pool_options(p)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    p.add_argument("--trust", action="store_true", help="allow a bundle whose configs hold Python expressions")
+    add_model_run_options(p)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     return p
 
