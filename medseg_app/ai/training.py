@@ -26,7 +26,8 @@ NETWORKS = {
     "unet": {"_target_": "monai.networks.nets.UNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
              "channels": [16, 32, 64, 128], "strides": [2, 2, 2], "num_res_units": 2, "norm": "instance"},
     "vnet": {"_target_": "medseg_app.ai.vnet.VNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
-             "base_channels": 4, "dropout_prob_down": None, "dropout_prob_up": [None, 0.0]},
+             "base_channels": 4, "dropout_prob_down": None, "dropout_prob_up": [None, 0.0],
+             "norm": "instance"},
 }
 INTENSITY = [{"_target_": "ScaleIntensityRangePercentilesd", "keys": "image", "lower": 0.5, "upper": 99.5,
               "b_min": 0.0, "b_max": 1.0, "clip": False}]
