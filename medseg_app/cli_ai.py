@@ -109,7 +109,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def add_model_run_options(p: argparse.ArgumentParser) -> None:
-    """--device and --trust, shared by ``medseg segment`` and ``medseg batch``."""
+    """--model, --device and --trust, shared by ``medseg segment`` and ``medseg batch``."""
+    p.add_argument("--model", required=True, help="model name (see 'medseg models') or a bundle folder")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     p.add_argument("--trust", action="store_true", help="allow a bundle whose configs hold Python expressions")
 
@@ -124,7 +125,6 @@ def segment_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="medseg segment", description="Segment IMAGE with an AI model; writes a label "
                                 "map on IMAGE's grid and prints a JSON summary.")
     p.add_argument("image", help="DICOM folder or image file")
-    p.add_argument("--model", required=True, help="model name (see 'medseg models') or a bundle folder")
     p.add_argument("--box", help="x0,y0,z0,x1,y1,z1: two opposite corners in mm (LPS) around the lesion")
     p.add_argument("--out", required=True, help="label map to write (.nii.gz, .nii, .nrrd, .mha)")
     add_model_run_options(p)

@@ -24,6 +24,17 @@ class ThresholdNet(nn.Module):
         return self.conv(x)
 
 
+def box_unet_inference(intensity: dict) -> dict:
+    """inference.json of a box-prompted two-level MONAI UNet (16³ box grid) with one intensity transform."""
+    return {
+        "network_def": {"_target_": "UNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
+                        "channels": [4, 8], "strides": [2]},
+        "box_prompt": {"margin": 0.25, "spatial_size": [16, 16, 16]},
+        "preprocessing": {"_target_": "Compose", "transforms": [intensity]},
+        "inferer": {"_target_": "SimpleInferer"},
+    }
+
+
 def write_bundle(root: Path, inference: dict, network: nn.Module | None = None, labels=("background", "lesion"),
                  modality: str = "CT", weights_bytes: bytes | None = None) -> Path:
     (root / "configs").mkdir(parents=True, exist_ok=True)

@@ -9,20 +9,13 @@ import pickle
 import pytest
 import torch
 
-from ai_fixtures import ThresholdNet, write_bundle
+from ai_fixtures import ThresholdNet, box_unet_inference, write_bundle
 from medseg_app.ai.bundle import ModelError, discover_bundles, read_bundle
 from medseg_app.ai.network_loading import build_network, load_network
 from medseg_app.cli import main
 
-BOX_INFERENCE = {
-    "network_def": {"_target_": "UNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
-                    "channels": [4, 8], "strides": [2]},
-    "box_prompt": {"margin": 0.25, "spatial_size": [16, 16, 16]},
-    "preprocessing": {"_target_": "Compose", "transforms": [
-        {"_target_": "ScaleIntensityRangePercentilesd", "keys": "image", "lower": 0, "upper": 100, "b_min": 0,
-         "b_max": 1}]},
-    "inferer": {"_target_": "SimpleInferer"},
-}
+BOX_INFERENCE = box_unet_inference({"_target_": "ScaleIntensityRangePercentilesd", "keys": "image", "lower": 0,
+                                    "upper": 100, "b_min": 0, "b_max": 1})
 
 
 class _Payload:

@@ -216,7 +216,6 @@ def batch_parser() -> argparse.ArgumentParser:
                                 "the others go on. Exit status 0 all done, 1 some failed, 2 bad command line.")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="DICOM folder, image file, or CSV list of studies with "
                    "the columns id, image and box (x0,y0,z0,x1,y1,z1, mm, LPS; quoted)")
-    p.add_argument("--model", required=True, help="model name (see 'medseg models') or a bundle folder")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (made when missing)")
     p.add_argument("--formats", default="nifti", help="comma-separated: nifti (label map + JSON sidecar), seg, "
                    "rtstruct (the last two need DICOM inputs); default nifti")

@@ -13,7 +13,7 @@ import torch
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QMessageBox
 
-from ai_fixtures import ThresholdNet, write_bundle
+from ai_fixtures import ThresholdNet, box_unet_inference, write_bundle
 from medseg_app.ai.bundle import read_bundle
 from medseg_app.ai.inference import Predictor
 from medseg_app.ai.trust import is_trusted
@@ -28,15 +28,8 @@ CENTRE = (22, 18, 8)
 SPACING = (1.2, 1.0, 2.5)
 DIRECTION = np.diag([-1.0, 1.0, 1.0])  # i runs to the patient's right: the axial view shows it flipped
 
-BOX_INFERENCE = {
-    "network_def": {"_target_": "UNet", "spatial_dims": 3, "in_channels": 1, "out_channels": 2,
-                    "channels": [4, 8], "strides": [2]},
-    "box_prompt": {"margin": 0.25, "spatial_size": [16, 16, 16]},
-    "preprocessing": {"_target_": "Compose", "transforms": [
-        {"_target_": "ScaleIntensityRanged", "keys": "image", "a_min": 0.0, "a_max": 10.0, "b_min": 0.0,
-         "b_max": 1.0, "clip": True}]},
-    "inferer": {"_target_": "SimpleInferer"},
-}
+BOX_INFERENCE = box_unet_inference({"_target_": "ScaleIntensityRanged", "keys": "image", "a_min": 0.0,
+                                    "a_max": 10.0, "b_min": 0.0, "b_max": 1.0, "clip": True})
 WHOLE_INFERENCE = {  # a Model Zoo-like whole-image bundle: its configs hold Python ($), so it needs trust
     "imports": ["$import torch"],
     "network_def": {"_target_": "ai_fixtures.ThresholdNet", "threshold": 0.5},
