@@ -36,7 +36,7 @@ def _scene():
     from medseg_app.core.geometry import ImageGeometry
     from medseg_app.core.viewer_state import ViewerState
     from medseg_app.core.volume import UNITS_HU, Volume
-    from medseg_app.ui.slice_view import SliceView
+    from medseg_app.ui.viewer.slice_view import SliceView
 
     rng = np.random.default_rng(0)
     image = (40 + rng.integers(-30, 30, SHAPE, dtype=np.int16)).astype(np.int16)

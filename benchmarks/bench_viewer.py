@@ -65,7 +65,7 @@ def _ct_volume(data: Path):
 def _slice_view(data: Path):
     app = _qt_app()
     from medseg_app.core.viewer_state import ViewerState
-    from medseg_app.ui.slice_view import SliceView
+    from medseg_app.ui.viewer.slice_view import SliceView
 
     volume, labels = _ct_volume(data)
     state = ViewerState(volume)

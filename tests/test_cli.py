@@ -94,7 +94,7 @@ def _view_regions(shot: np.ndarray) -> dict[str, tuple[slice, slice]]:
     found by the colour of its title bar, which spans the view's width just above it."""
     from PySide6.QtGui import QColor  # noqa: F401  (QColor arithmetic needs no QApplication)
 
-    from medseg_app.ui.view_colours import VIEW_COLOURS
+    from medseg_app.ui.viewer.view_colours import VIEW_COLOURS
 
     bars = {}
     for name, colour in VIEW_COLOURS.items():

@@ -4,5 +4,5 @@ existing Dask distributed cluster.
 
 ``inputs`` turns command-line inputs into studies (ids, boxes), ``pool`` runs tasks and draws the progress bar,
 ``segment_task`` / ``stats_task`` are the per-study tasks (plain arguments in, a small dict out; every file a task
-writes it writes itself), ``commands`` holds the two commands. Nothing here imports the GUI.
+writes it writes itself), the two commands themselves are in ``medseg_app.cli.batch``. Nothing here imports the GUI or the cli.
 """

@@ -19,7 +19,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cli_ai import CommandError, parse_box
+from ..core.errors import CommandError
+from ..core.prompt_box import parse_box
 from ..core.errors import MedSegError
 from ..io.image_files import IMAGE_FILE_SUFFIXES
 

@@ -48,6 +48,10 @@ class GeometryError(LoadError):
     """The slices do not form a volume that can be represented faithfully."""
 
 
+class CommandError(MedSegError):
+    """A command line that cannot be carried out (one sentence)."""
+
+
 class LoadCancelled(MedSegError):
     """The user cancelled a load."""
 

@@ -93,3 +93,17 @@ def axis_names(geometry: ImageGeometry) -> list[str]:
     for patient, voxel in enumerate(voxel_axis):
         names[int(voxel)] = PATIENT_AXIS_NAMES[patient]
     return names
+
+
+def parse_box(text: str) -> list[list[float]]:
+    """``x0,y0,z0,x1,y1,z1`` (two opposite corners in mm, LPS; any may be negative) as [lower corner, upper corner]."""
+    from .errors import CommandError
+
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if len(values) != 6:
+        raise CommandError(f"--box {text!r} must be six numbers x0,y0,z0,x1,y1,z1 (mm, LPS).")
+    a, b = values[:3], values[3:]
+    return [[min(p, q) for p, q in zip(a, b)], [max(p, q) for p, q in zip(a, b)]]

@@ -13,8 +13,8 @@ from PySide6.QtWidgets import QApplication
 
 from ..app_logging import configure_logging, install_crash_handler
 from ..resources import icon_files
-from .autosave import stale_recovery_files
-from .crash_dialog import install_crash_dialog
+from .session.autosave import stale_recovery_files
+from .session.crash_dialog import install_crash_dialog
 from .main_window import MainWindow
 
 SCREENSHOT_SETTLE_MS = 500

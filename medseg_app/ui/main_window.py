@@ -15,21 +15,23 @@ from ..core.viewer_state import ViewerState
 from ..io import scan
 from ..io.image_files import is_image_file
 from ..io.load import select_series
-from .ai_panel import AiPanel
-from .cursor_readout import CursorReadout
-from .load_progress import LoadProgress
-from .load_worker import LoadWorker
-from .recent_files import RecentFiles
-from .segment_list_panel import SegmentListPanel
-from .series_picker_dialog import SeriesPickerDialog
-from .session_actions import SessionActions
-from .statistics_panel import StatisticsPanel
-from .structure_exchange import StructureExchange
-from .study_loading import LoadedStudy, load_entry, load_path
-from .tool_controller import ToolController
-from .tool_panel import ToolPanel
-from .view_grid import ViewGrid
-from .window_level_bar import WindowLevelBar
+from .ai.panel import AiPanel
+from .viewer.cursor_readout import CursorReadout
+from .study.load_progress import LoadProgress
+from .worker import LoadWorker
+from .session.recent_files import RecentFiles
+from .segments.segment_list_panel import SegmentListPanel
+from .study.series_picker_dialog import SeriesPickerDialog
+from .session.session_actions import SessionActions
+from .statistics.panel import StatisticsPanel
+from .study.structure_exchange import StructureExchange
+from .study.study_loading import LoadedStudy, load_entry, load_path
+from .tools.tool_controller import ToolController
+from .tools.tool_panel import ToolPanel
+from .three_d.panel import ThreeDPanel
+from .viewer.slice_interaction import SliceInteraction
+from .viewer.view_grid import ViewGrid
+from .viewer.window_level_bar import WindowLevelBar
 
 IMAGE_FILTER = ("Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.dcm DICOMDIR);;"
                 "NIfTI (*.nii *.nii.gz);;NRRD (*.nrrd *.nhdr);;MetaImage (*.mha *.mhd);;DICOM (*.dcm DICOMDIR);;"
@@ -39,7 +41,7 @@ IMAGE_FILTER = ("Images (*.nii *.nii.gz *.nrrd *.nhdr *.mha *.mhd *.dcm DICOMDIR
 def _three_d_or_note(state: ViewerState) -> tuple[QWidget, QWidget | None]:
     """The 3-D view, imported only now so that a missing or slow VTK never holds up the slice views."""
     try:
-        from .three_d_view import ThreeDView
+        from .three_d.view import ThreeDView
         view = ThreeDView(state)
         return view, view
     except Exception as exc:  # any failure of the optional 3-D stack leaves the 2-D viewer working
@@ -62,7 +64,7 @@ class MainWindow(QMainWindow):
             three_d, self.three_d_view = _three_d_or_note(self.state)
         else:
             three_d, self.three_d_view = QLabel("3-D view off"), None
-        self.grid = ViewGrid(self.state, three_d)
+        self.grid = ViewGrid(self.state, ThreeDPanel(three_d))
         self.setCentralWidget(self.grid)
         self.window_level_bar = WindowLevelBar(self.state)
         self.addToolBar(self.window_level_bar)
@@ -99,8 +101,10 @@ class MainWindow(QMainWindow):
         self.tool_progress.cancel_clicked.connect(self.tool_worker.cancel)
         self.tools = ToolController(self.state, self.tool_worker, parent=self)
         self.tools.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        interaction = SliceInteraction(self.tools.gestures)
         for view in ("axial", "coronal", "sagittal"):
-            self.tools.interaction.attach(self.grid.slice_view(view))
+            interaction.attach(self.grid.slice_view(view))
+        self.tools.attach_views(interaction)
         self.segment_list = SegmentListPanel(self.state, self)
         self.tool_panel = ToolPanel(self.tools, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segment_list)

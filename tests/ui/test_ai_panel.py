@@ -21,7 +21,7 @@ from medseg_app.core.display_axes import index_to_screen
 from medseg_app.core.geometry import ImageGeometry
 from medseg_app.core.segment_display import screen_rect
 from medseg_app.core.volume import Volume
-from medseg_app.ui.ai_box_drawing import BOX_COLOUR
+from medseg_app.ui.ai.box_drawing import BOX_COLOUR
 
 SIZE = (48, 40, 16)  # (i, j, k)
 CENTRE = (22, 18, 8)

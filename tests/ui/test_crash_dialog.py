@@ -7,7 +7,7 @@ import threading
 
 from medseg_app.app_logging import handle_crash, remove_crash_listener
 from medseg_app.core.privacy import register_patient
-from medseg_app.ui.crash_dialog import install_crash_dialog
+from medseg_app.ui.session.crash_dialog import install_crash_dialog
 
 
 def test_a_crash_in_a_worker_thread_shows_a_message_box(qapp, qtbot, tmp_path, monkeypatch):

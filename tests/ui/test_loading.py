@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt
 from medseg_app.core.errors import LoadCancelled
 from medseg_app.io import list_series
 from medseg_app.ui import main_window as main_window_module
-from medseg_app.ui.load_worker import LoadWorker
-from medseg_app.ui.series_picker_dialog import SeriesPickerDialog
-from medseg_app.ui.study_loading import load_path
+from medseg_app.ui.worker import LoadWorker
+from medseg_app.ui.study.series_picker_dialog import SeriesPickerDialog
+from medseg_app.ui.study.study_loading import load_path
 
 from .ui_test_data import SAMPLE_CT, SAMPLE_STUDY, open_and_wait
 

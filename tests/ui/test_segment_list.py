@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from medseg_app.core.viewer_state import ViewerState
-from medseg_app.ui.segment_list_panel import COLOUR, LOCK, NAME, SOURCE, VISIBLE, SegmentListPanel
+from medseg_app.ui.segments.segment_list_panel import COLOUR, LOCK, NAME, SOURCE, VISIBLE, SegmentListPanel
 
 from .ui_test_data import ramp_volume
 

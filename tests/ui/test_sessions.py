@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox
 from medseg_app.core.box import Box
 from medseg_app.io import session_file
 from medseg_app.io.session_file import load_image_copy, load_session
-from medseg_app.ui.session_actions import session_save_dialog
+from medseg_app.ui.session.session_actions import session_save_dialog
 
 from .ui_test_data import SAMPLE_CT, open_and_wait, ramp_volume
 

@@ -8,7 +8,7 @@ import pytest
 from medseg_app.core.display_axes import slice_of, view_axes
 from medseg_app.core.viewer_state import default_label_colours
 from medseg_app.core.window_level import WindowLevel, blend_table, render_rgba, to_grey8
-from medseg_app.ui.slice_rendering import SliceRendering, grey_table, outline_mask
+from medseg_app.ui.viewer.slice_rendering import SliceRendering, grey_table, outline_mask
 
 from .ui_test_data import ramp_volume
 

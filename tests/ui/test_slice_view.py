@@ -15,8 +15,8 @@ from medseg_app.core.display_axes import index_to_screen
 from medseg_app.core.geometry import ImageGeometry
 from medseg_app.core.viewer_state import ViewerState
 from medseg_app.core.volume import Volume
-from medseg_app.ui.slice_panel import SlicePanel
-from medseg_app.ui.slice_view import SliceView
+from medseg_app.ui.viewer.slice_panel import SlicePanel
+from medseg_app.ui.viewer.slice_view import SliceView
 
 from .ui_test_data import ramp_volume
 

@@ -90,7 +90,7 @@ def test_only_the_edited_segment_is_recomputed(synthetic, qtbot, monkeypatch):
     window, first, second = synthetic
     panel = window.statistics
     sent = []
-    import medseg_app.ui.statistics_panel as module
+    import medseg_app.ui.statistics.panel as module
     real_snapshot = module.snapshot
     monkeypatch.setattr(module, "snapshot", lambda seg, ids: sent.append(list(ids)) or real_snapshot(seg, ids))
     seg = window.state.segmentation

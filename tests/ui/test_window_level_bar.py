@@ -7,7 +7,7 @@ import pytest
 
 from medseg_app.core.viewer_state import ViewerState
 from medseg_app.core.window_level import WindowLevel
-from medseg_app.ui.window_level_bar import CUSTOM, MR_AUTO, PET_INVERTED, WindowLevelBar
+from medseg_app.ui.viewer.window_level_bar import CUSTOM, MR_AUTO, PET_INVERTED, WindowLevelBar
 
 from .ui_test_data import ramp_volume
 

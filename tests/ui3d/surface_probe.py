@@ -44,7 +44,7 @@ def red_share(rgb: np.ndarray) -> float:
 
 
 def sample_gtv(app, out: Path) -> dict:
-    from medseg_app.ui.three_d_view import ThreeDView
+    from medseg_app.ui.three_d.view import ThreeDView
 
     ct = load_volume(SAMPLE / "CT" / "dicom" / "image")
     labels = load_volume(SAMPLE / "CT" / "nifti" / "mask" / "mask.nii.gz").array
@@ -101,7 +101,7 @@ def sample_gtv(app, out: Path) -> dict:
 
 
 def incremental(app) -> dict:
-    from medseg_app.ui.three_d_view import ThreeDView
+    from medseg_app.ui.three_d.view import ThreeDView
 
     geometry = ImageGeometry(size=(64, 60, 40), spacing=(1.0, 1.0, 2.0), origin=(0.0, 0.0, 0.0))
     state = ViewerState(Volume(np.zeros(geometry.shape, np.int16), geometry, modality="CT", units="HU"))

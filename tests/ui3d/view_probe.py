@@ -60,7 +60,7 @@ def display_xy(view, point) -> tuple[int, int]:
 
 
 def main(out: Path) -> None:
-    from medseg_app.ui.three_d_view import ThreeDView
+    from medseg_app.ui.three_d.view import ThreeDView
 
     app = QApplication.instance() or QApplication([])
     results: dict = {"platform": app.platformName()}

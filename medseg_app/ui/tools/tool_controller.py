@@ -1,0 +1,281 @@
+"""The active segmentation tool: its context, its preview computed off the GUI thread, Apply and Cancel.
+
+Previews run in a :class:`LoadWorker` (a newer request supersedes the running one, whose result is dropped;
+progress and Cancel show in the status bar). Only ``Tool.apply`` — one ``Segmentation.modify`` gesture, one
+undo step — runs on the GUI thread. Brush strokes, clicks and lassos on one slice are quick and are applied
+on the GUI thread directly. What a gesture in a slice view does is :class:`ToolGestures`'s; the views report
+gestures through :class:`~medseg_app.ui.viewer.slice_interaction.SliceInteraction` (see :meth:`attach_views`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ...core.box import Box
+
+from ...core.segmentation import LockedSegmentError
+from ...core.viewer_state import ViewerState
+from ...tools.base import EditContext, Preview, Tool
+from ..worker import LoadWorker
+from .tool_gestures import ToolGestures
+from .tool_registry import interaction_of, make_tools, picks_by_click
+
+LIVE_DELAY_MS = 120  # after the last change of a live tool's options, its whole-volume preview starts
+
+
+class ToolController(QObject):
+    tool_changed = Signal(object)  # the active Tool, or None
+    preview_changed = Signal(bool)  # True while a preview waits for Apply
+    seeds_changed = Signal()
+    message = Signal(str)
+
+    def __init__(self, state: ViewerState, worker: LoadWorker | None = None, tools: dict[str, Tool] | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.state = state
+        self.worker = worker or LoadWorker(self)
+        self.worker.failed.connect(lambda text: self.message.emit(text))
+        self.tools = make_tools() if tools is None else tools
+        self.active: Tool | None = None
+        self.kind: str | None = None
+        self.preview: Preview | None = None
+        self.seeds: list[tuple[int, int, int]] = []
+        self.seed_segments: list[int] = []  # the active segment when each seed was placed (competitive growing)
+        self.click_index: tuple[int, int, int] | None = None  # the voxel a picking tool was clicked on
+        self.seed_mode = False
+        self._apply_when_ready = False
+        self.gestures = ToolGestures(self)
+        self.views = None  # the SliceInteraction of the slice views, once attached
+        self._live_timer = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)
+        self._live_timer.timeout.connect(self.request_preview)
+        self._applying = False
+        state.subscribe(self._on_state)
+        state.subscribe_segments(self._on_segments)
+
+    # --- the slice views ---------------------------------------------------------------------
+    def attach_views(self, views) -> None:
+        """``views``: the slice views' SliceInteraction, whose handler is :attr:`gestures`."""
+        self.views = views
+        views.handler = self.gestures
+
+    def refresh_views(self) -> None:
+        if self.views is not None:
+            self.views.refresh()
+
+    def live_slices(self) -> None:
+        """The live tool's preview on the slice each view shows (quick, on the GUI thread)."""
+        tool, state = self.active, self.state
+        slice_preview = getattr(tool, "preview_slice", None)
+        if tool is None or slice_preview is None or state.volume is None or state.segmentation is None:
+            return
+        if self.views is None:
+            return
+        if tool.values.get("method", "manual") != "manual" or tool.values.get("preset", "none") != "none":
+            return  # an automatic or preset range is worked out on the whole volume, in the worker
+        if self.ensure_segment() is None:
+            return
+        shape = state.volume.array.shape
+        mode = str(tool.values.get("mode", "add"))
+        changes, seen = [], set()
+        for view, slice_axis in self.views.shown_slices():
+            axis, index = 2 - slice_axis, state.slice_index(view)  # numpy axis of the slices
+            if (axis, index) in seen:
+                continue
+            seen.add((axis, index))
+            plane = np.asarray(slice_preview(axis, index), bool)
+            start, stop = [0, 0, 0], list(shape)
+            start[axis], stop[axis] = index, index + 1
+            changes.append((Box(tuple(start), tuple(stop)), np.expand_dims(plane, axis), mode))
+        state.set_preview(changes)
+
+    # --- activation --------------------------------------------------------------------------
+    def context(self) -> EditContext:
+        return EditContext(self.state.volume, self.state.segmentation, None)  # None: the active segment
+
+    @staticmethod
+    def kind_of(tool: Tool) -> str:
+        return interaction_of(tool)
+
+    def activate(self, tool_id: str | None) -> None:
+        """Make ``tool_id`` the active tool (None: no tool; left click moves the crosshair again)."""
+        self.cancel()
+        tool = self.tools.get(tool_id) if tool_id else None
+        self.active, self.kind = tool, (interaction_of(tool) if tool else None)
+        self.seed_mode = self.kind == "seeds"
+        if tool is not None and self.state.volume is not None:
+            tool.activate(self.context())
+        self.tool_changed.emit(tool)
+        self.refresh_views()
+        if self.kind == "live" and self.state.volume is not None:
+            self.options_changed()
+
+    def _on_state(self, what: str) -> None:
+        if what in ("volume", "segmentation") and self.active is not None:
+            self.activate(self.active.id)
+
+    def _on_segments(self, what: str, segment_id: int, box) -> None:
+        """A mask changed under a pending preview (a brush stroke, an undo): the worker may have read the old
+        masks, so the preview is recomputed; the newer request supersedes the one in flight."""
+        if self._applying or what not in ("mask", "added", "removed"):
+            return
+        if self.active is not None and self.kind in ("volume", "live", "seeds") and (
+                self.worker.busy or self.preview is not None):
+            self.request_preview()
+
+    def ensure_segment(self) -> int | None:
+        """The segment a tool edits: the active one, or a new one when there is none."""
+        seg = self.state.segmentation
+        if seg is None:
+            return None
+        if seg.active_id is None or seg.active_id not in seg.segments:
+            seg.set_active(seg.add_segment().id)
+        return seg.active_id
+
+    # --- options -----------------------------------------------------------------------------
+    def set_parameter(self, name: str, value) -> None:
+        if self.active is None:
+            return
+        self.active.set(**{name: value})
+        self.options_changed()
+
+    def options_changed(self) -> None:
+        """The active tool's options changed: refresh what the views show of it."""
+        if self.kind == "live":
+            self.live_slices()
+            self._live_timer.start()
+        elif self.kind == "seeds" and self.seeds:
+            self.request_preview()
+        elif self.kind == "volume" and self.preview is not None:
+            self.request_preview()
+        self.refresh_views()
+
+    def add_seed(self, index) -> None:
+        segment_id = self.ensure_segment()
+        if segment_id is None:
+            return
+        self.seeds.append(tuple(int(v) for v in index))
+        self.seed_segments.append(segment_id)
+        self.seeds_changed.emit()
+        self.request_preview()
+
+    def clear_seeds(self) -> None:
+        self.seeds, self.seed_segments = [], []
+        self.seeds_changed.emit()
+        self._drop_preview()
+
+    # --- preview (worker) --------------------------------------------------------------------
+    def pick(self, index) -> None:
+        """A click for a picking tool (the island to keep): preview with that voxel."""
+        self.click_index = tuple(int(v) for v in index)
+        self.request_preview()
+
+    def _inputs(self) -> dict:
+        if self.kind == "seeds" and "competitive" in self.active.id:  # seeds per segment
+            grouped: dict[int, list] = {}
+            for seed, segment_id in zip(self.seeds, self.seed_segments):
+                grouped.setdefault(segment_id, []).append(seed)
+            return {"seeds": grouped}
+        if self.kind == "seeds":
+            return {"seeds": list(self.seeds)}
+        if self.click_index is not None and picks_by_click(self.active):
+            return {"index": self.click_index}
+        return {}
+
+    def request_preview(self) -> None:
+        """Compute the active tool's preview in the worker; a newer request supersedes this one."""
+        tool = self.active
+        if tool is None or self.state.volume is None or self.kind in ("brush", "click", "lasso"):
+            return
+        if self.kind == "seeds" and not self.seeds:
+            return
+        if self.kind == "seeds" and "competitive" in tool.id and len(set(self.seed_segments)) < 2:
+            self.message.emit(f"{tool.title}: place seeds for at least two segments (pick each in the list).")
+            return
+        if picks_by_click(tool) and self.click_index is None:
+            self.message.emit(f"{tool.title}: click the island to keep in a slice view.")
+            return
+        if self.ensure_segment() is None:
+            return
+        self._live_timer.stop()
+        inputs = self._inputs()
+
+        def job(progress, cancelled):
+            progress(0.0, tool.title)
+            return tool.preview(cancelled=cancelled, **inputs)
+
+        self.worker.submit(job, lambda preview, tool=tool: self._previewed(tool, preview))
+
+    def _previewed(self, tool: Tool, preview: Preview | None) -> None:
+        if tool is not self.active or preview is None:
+            return
+        self.preview = preview
+        self.state.set_preview([(box, region, mode) for _sid, box, region, mode in preview.changes])
+        self.preview_changed.emit(True)
+        if self._apply_when_ready:
+            self._apply_when_ready = False
+            self.apply()
+
+    def _drop_preview(self) -> None:
+        self.preview = None
+        self._apply_when_ready = False
+        self.state.set_preview(None)
+        self.preview_changed.emit(False)
+
+    # --- apply / cancel ----------------------------------------------------------------------
+    def apply(self) -> None:
+        """Commit the preview (one undo step); a preview still computing is applied when it arrives."""
+        tool = self.active
+        if tool is None:
+            return
+        if self.worker.busy or self._live_timer.isActive() or (self.preview is None and self.kind in ("volume", "live")):
+            # the newest request's preview is the one the user sees coming: apply that when it arrives
+            self._apply_when_ready = True
+            if not self.worker.busy:
+                self.request_preview()
+            return
+        if self.preview is None:
+            return
+        preview = self.preview
+        if all(mode == "add" and not region.any() for _sid, _box, region, mode in preview.changes):
+            reason = preview.info.get("reason", "the preview is empty")
+            self.message.emit(f"{tool.title}: nothing to apply ({reason}).")
+        else:
+            self._run_on_gui(lambda: tool.apply(preview))
+        self.seeds, self.seed_segments = [], []
+        self.seeds_changed.emit()
+        self._drop_preview()
+
+    def apply_now(self, **inputs) -> None:
+        """Compute and apply at once on the GUI thread (a click or lasso on one slice)."""
+        tool = self.active
+        if tool is None or self.ensure_segment() is None:
+            return
+        self._run_on_gui(lambda: tool.apply(tool.preview(**inputs)))
+
+    def _run_on_gui(self, action) -> bool:
+        self._applying = True
+        try:
+            action()
+        except LockedSegmentError as exc:
+            self.message.emit(f"{exc}; unlock it to edit.")
+            return False
+        except (RuntimeError, ValueError) as exc:
+            self.message.emit(str(exc))
+            return False
+        finally:
+            self._applying = False
+        return True
+
+    def cancel(self) -> None:
+        """Drop the preview and the seeds, stop a running preview."""
+        self._live_timer.stop()
+        if self.worker.busy:
+            self.worker.cancel()
+        if self.active is not None:
+            self.active.cancel()
+        self.seeds, self.seed_segments = [], []
+        self.click_index = None
+        self.seeds_changed.emit()
+        self._drop_preview()
+        self.refresh_views()
