@@ -132,3 +132,25 @@ def test_train_command_publishes_a_bundle_with_its_card(two_cases, tmp_path, cap
     assert "ellipsoid inscribed in the box" in card and "40 % SUVmax" in card
     assert (out / "docs" / "training_log.txt").read_text().startswith("step")
     assert main(["train", "--network", "vnet", "--data", str(two_cases), "--out", str(out)]) == 2
+
+
+def test_segment_command_takes_a_box_whose_first_corner_is_negative(tmp_path, sample_case, capsys):
+    """``--box -120.5,...`` (most LPS boxes right of the midline) is a value, not an option: the sample PET moved
+    300 mm to the patient's right, with its box moved too, gives the same label map as the original."""
+    shift = np.array([-300.0, 0.0, 0.0])
+    moved = sitk.GetImageFromArray(sample_case.image)
+    moved.SetSpacing(sample_case.geometry.spacing)
+    moved.SetOrigin(tuple(np.asarray(sample_case.geometry.origin) + shift))
+    moved.SetDirection(tuple(np.asarray(sample_case.geometry.direction, float).ravel()))
+    image = tmp_path / "pet_moved.nii.gz"
+    sitk.WriteImage(moved, str(image))
+    box = exact_box(sample_case)
+    runs = {}
+    for name, path, corners in (("original", PET_DIR, box), ("moved", image, box + shift)):
+        assert corners.ravel()[0] < 0 or name == "original"
+        out = tmp_path / f"{name}.nii.gz"
+        text = ",".join(f"{v:.2f}" for v in corners.ravel())
+        assert main(["segment", str(path), "--model", "pet_gtv_box_unet", "--box", text, "--out", str(out),
+                     "--device", "cpu"]) == 0, capsys.readouterr().err
+        runs[name] = sitk.GetArrayFromImage(sitk.ReadImage(str(out)))
+    assert runs["original"].any() and np.array_equal(runs["original"], runs["moved"])
