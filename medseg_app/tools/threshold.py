@@ -15,7 +15,7 @@ import numpy as np
 from ..core.box import Box
 from .base import CancelFn, EditContext, Parameter, Preview, Tool
 from .cancellation import check_cancelled
-from .intensity_mask import AlternatingBuffers, range_mask, range_mask_slice
+from .intensity_mask import AlternatingBuffers, SliceScratch, range_mask, range_mask_slice
 from .threshold_methods import AUTOMATIC_METHODS, PRESETS, automatic_threshold
 
 
@@ -37,6 +37,7 @@ class ThresholdTool(Tool):
     def __init__(self, **values):
         super().__init__(**values)
         self._buffers = AlternatingBuffers()
+        self._slice_scratch = SliceScratch()
         self._automatic: dict[str, float] = {}
         self._volume_max: float | None = None
 
@@ -96,7 +97,8 @@ class ThresholdTool(Tool):
         """The thresholded 2-D mask of slice ``index`` along numpy ``axis`` (0 = k axial, 1 = j, 2 = i)."""
         image = self._require_context().image
         lower, upper, _ = self.threshold_range()
-        return range_mask_slice(np.take(image, index, axis=axis), lower, upper)
+        plane = image[(slice(None),) * axis + (index,)]  # a view: np.take would copy the slice first
+        return range_mask_slice(plane, lower, upper, self._slice_scratch)
 
     def compute(self, cancelled: CancelFn | None = None, **inputs) -> Preview:
         """The whole-volume mask, cropped to its box (a view into a buffer this tool reuses: it stays valid
