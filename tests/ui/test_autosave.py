@@ -1,4 +1,6 @@
-"""Autosave: interval, incremental encoding, GUI-thread cost, clean exit, close prompt, and a real kill -9."""
+"""Autosave: written by its timer off the GUI thread, incremental encoding, clean exit, close prompt, and a real
+kill -9. No test here times anything (a busy machine would fail it by chance): that the GUI thread stays free is
+counted (tests/ui/gui_ticks.py); what the GUI thread's snapshot costs is the benchmark ``autosave_gui_ms``."""
 
 from __future__ import annotations
 
@@ -16,29 +18,30 @@ import pytest
 from medseg_app.core.box import Box
 from medseg_app.io.session_file import load_session
 
+from .gui_ticks import TickGate
 from .ui_test_data import REPO, SAMPLE_CT, open_and_wait
 
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
-def _writes(autosave, qtbot, n, timeout=5000):
+def _writes(autosave, qtbot, n, timeout=60000):
     qtbot.waitUntil(lambda: autosave.writes >= n, timeout=timeout)
 
 
-def test_autosave_writes_within_interval_and_only_changed_segments(qtbot, main_window, recovery_dir):
+def test_autosave_writes_off_the_gui_thread_and_only_changed_segments(qtbot, main_window, recovery_dir):
     window = main_window
     open_and_wait(qtbot, window, SAMPLE_CT)
     autosave = window.sessions.autosave
     autosave.timer.setInterval(300)
     assert not autosave.dirty and autosave.writes == 0
+    gate = TickGate(needed=3)
+    autosave._write = gate.hold(autosave._write)  # each write waits for three GUI-thread ticks first
     seg = window.state.segmentation
     gtv = next(iter(seg.segments.values()))
     a = seg.add_segment("A")
     b = seg.add_segment("B")
     seg.modify(a.id, Box((10, 100, 100), (20, 140, 140)), np.ones((10, 40, 40), bool))
-    started = time.monotonic()
-    _writes(autosave, qtbot, 1)
-    assert time.monotonic() - started < 2.0  # within its interval (0.3 s) plus the write
+    _writes(autosave, qtbot, 1)  # by the timer: nothing here asks for it
     assert autosave.path.parent == recovery_dir and autosave.path.exists()
     assert sorted(autosave.last_encoded) == sorted([gtv.id, a.id, b.id])
     first_ms = autosave.last_snapshot_ms
@@ -46,12 +49,15 @@ def test_autosave_writes_within_interval_and_only_changed_segments(qtbot, main_w
     _writes(autosave, qtbot, 2)
     assert autosave.last_encoded == [b.id]  # the others' payloads were reused
     second_ms = autosave.last_snapshot_ms
+    # Both writes ran on the writer thread while the GUI thread went on running its event loop.
+    assert len(gate.job_threads) == 2 and gate.off_gui_thread, (gate.job_threads, gate.opened, gate.gui_thread)
     saved = {s["name"]: s["mask"].count() for s in load_session(autosave.path).segments}
-    assert saved == {gtv.name: gtv.mask.count(), "A": 16000, "B": 300}
+    assert saved == {gtv.name: gtv.mask.count(), "A": 16000, "B": 300}  # nothing lost
     qtbot.wait(900)
     assert autosave.writes == 2  # nothing changed: nothing written
+    gate.stop()
+    # Information only (the budget is the benchmark autosave_gui_ms): never asserted.
     print(f"\nGUI-thread snapshot: first (all segments) {first_ms:.2f} ms, incremental {second_ms:.2f} ms")
-    assert first_ms <= 20 and second_ms <= 20
 
 
 def test_clean_exit_removes_the_recovery_file_and_close_asks(qtbot, main_window):
@@ -78,7 +84,7 @@ def test_session_menu_save_marks_clean(qtbot, main_window, tmp_path):
     seg.add_segment("New")
     assert window.sessions.autosave.unsaved
     assert window.sessions.save(str(tmp_path / "s.medseg"))
-    qtbot.waitUntil(lambda: not window.sessions.saving)  # written in the background
+    qtbot.waitUntil(lambda: not window.sessions.saving, timeout=60000)  # written in the background
     assert not window.sessions.autosave.unsaved
     assert [s["name"] for s in load_session(tmp_path / "s.medseg").segments][-1] == "New"
 
@@ -95,34 +101,45 @@ def test_kill_9_then_restart_restores_the_autosaved_edits(tmp_path):
            "MEDSEG_AUTOSAVE_INTERVAL_S": "1", "EDIT_LOG": str(edit_log), "REPORT": str(report),
            "MEDSEG_TEST_SCRIPT": str(SCRIPTS / "autosave_edit.py")}
     child = _app(env, tmp_path / "first.err")
+
+    def log_lines() -> list[str]:
+        return edit_log.read_text().split("\n")[:-1] if edit_log.exists() else []  # whole lines only
+
+    def completed_autosaves() -> list[float]:
+        return [float(line.split()[1]) for line in log_lines() if line.startswith("saved ")]
+
     try:
-        deadline = time.monotonic() + 120
-        while not list(recovery.glob("recovery-*.medseg")) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 180  # a deadlock guard, not a duration that is checked
+        # A few autosaves (every second, while the edits go on), and the kill lands between two of them.
+        while len(completed_autosaves()) < 3 and time.monotonic() < deadline:
             assert child.poll() is None, (tmp_path / "first.err").read_text()
             time.sleep(0.1)
-        time.sleep(2.6)  # a few more autosaves, and the kill lands between two of them
         assert child.poll() is None
         os.kill(child.pid, signal.SIGKILL)
-        child.wait(10)
+        child.wait(60)
     finally:
         if child.poll() is None:
             child.kill()
     assert child.returncode == -signal.SIGKILL
-    edits = [line.split() for line in edit_log.read_text().splitlines()]
-    times = {int(n): float(t) for n, t in edits}
+    edits = {int(n): float(t) for n, t in (line.split() for line in log_lines() if not line.startswith("saved "))}
+    saves = completed_autosaves()
+    assert saves, (tmp_path / "first.err").read_text()
+    # The edits the last completed autosave holds: those made (on the GUI thread) before its snapshot was taken.
+    autosaved = max((n for n, t in edits.items() if t <= saves[-1]), default=0)
     files = list(recovery.glob("recovery-*.medseg"))
     assert len(files) == 1
     env["MEDSEG_AUTO_RESTORE"] = "1"
     env["MEDSEG_TEST_SCRIPT"] = str(SCRIPTS / "autosave_report.py")
     second = _app(env, tmp_path / "second.err")
-    second.wait(120)
+    second.wait(180)
     err = (tmp_path / "second.err").read_text()
     assert "restoring the recovery file" in err, err
     restored = json.loads(report.read_text())
     kept = restored["Killed"]
-    assert kept >= 1 and "GTV_Mass_CT" in restored
-    loss_s = max(times.values()) - times[kept]
-    print(f"\nkill -9: {len(times)} edits made, {kept} restored; work lost: {loss_s:.2f} s (interval 1 s)")
-    assert loss_s <= 1.0 + 1.0  # at most one interval plus the write
+    print(f"\nkill -9: {len(edits)} edits made, {len(saves)} autosaves completed holding up to edit {autosaved}; "
+          f"{kept} restored; {len(edits) - kept} lost (information only: how many depends on the machine's load)")
+    assert "GTV_Mass_CT" in restored
+    # Nothing the last completed autosave held is lost, and nothing is restored that was never made.
+    assert autosaved >= 1 and autosaved <= kept <= len(edits)
     assert second.returncode == 0
     assert not list(recovery.glob("*.medseg"))  # the restored file was replaced, then removed at the clean exit

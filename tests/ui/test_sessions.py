@@ -1,11 +1,12 @@
 """Sessions in the window: Save session writes in the background (the GUI thread only snapshots), the title and
 unsaved mark follow the write, errors reach a message box, closing waits for a save in flight; a session holding a
-copy of the image opens without the original files."""
+copy of the image opens without the original files. Nothing here is timed (a busy machine would fail it by chance):
+that the write leaves the GUI thread free is counted (tests/ui/gui_ticks.py); what the GUI thread's snapshot costs
+is the benchmark ``session_snapshot_ms`` (and ``session_save_gui_ms``)."""
 
 from __future__ import annotations
 
 import shutil
-import time
 import zipfile
 
 import numpy as np
@@ -14,8 +15,10 @@ from PySide6.QtWidgets import QCheckBox
 from medseg_app.core.box import Box
 from medseg_app.io import session_file
 from medseg_app.io.session_file import load_image_copy, load_session
+from medseg_app.ui.session import session_actions
 from medseg_app.ui.session.session_actions import session_save_dialog
 
+from .gui_ticks import TickGate
 from .ui_test_data import SAMPLE_CT, open_and_wait, ramp_volume
 
 
@@ -28,23 +31,35 @@ def _big_edit(window):
     return segment
 
 
-def test_save_encodes_and_writes_off_the_gui_thread(qtbot, main_window, tmp_path):
+def _held_writes(monkeypatch, gate: TickGate) -> None:
+    """Every session save's write (job.write, on the writer thread) first waits for ``gate``'s GUI ticks."""
+    real_job = session_actions.session_job
+
+    def job(*args, **kwargs):
+        made = real_job(*args, **kwargs)
+        made.write = gate.hold(made.write)
+        return made
+
+    monkeypatch.setattr(session_actions, "session_job", job)
+
+
+def test_save_encodes_and_writes_off_the_gui_thread(qtbot, main_window, tmp_path, monkeypatch):
     window = main_window
     open_and_wait(qtbot, window, SAMPLE_CT)
     sessions = window.sessions
     noise = _big_edit(window)
     assert sessions.autosave.unsaved and window.isWindowModified()
     path = tmp_path / "case.medseg"
-    started = time.perf_counter()
+    gate = TickGate(needed=3)
+    _held_writes(monkeypatch, gate)
     assert sessions.save(str(path), include_image=True)
-    gui_ms = (time.perf_counter() - started) * 1000.0
-    in_flight = sessions.saving
-    qtbot.waitUntil(lambda: not sessions.saving, timeout=30000)
-    total_ms = (time.perf_counter() - started) * 1000.0
-    print(f"\nSave session (sample CT with its copy, 2.4 M-voxel random mask): GUI thread {gui_ms:.1f} ms "
-          f"(snapshot {sessions.last_snapshot_ms:.1f} ms), until written {total_ms:.0f} ms")
-    assert in_flight  # save() returned before the file was written
-    assert sessions.last_snapshot_ms <= 20 and gui_ms <= 30
+    assert sessions.saving and not path.exists()  # save() returned before the file was written
+    qtbot.waitUntil(lambda: not sessions.saving, timeout=60000)
+    gate.stop()
+    # The encoding and writing ran on the writer thread while the GUI thread went on running its event loop.
+    assert gate.off_gui_thread and len(gate.job_threads) == 1, (gate.job_threads, gate.opened, gate.gui_thread)
+    print(f"\nSave session: GUI-thread snapshot {sessions.last_snapshot_ms:.1f} ms (information only; the budget "
+          f"is the benchmark session_snapshot_ms), {gate.ticks} GUI ticks until written")
     with zipfile.ZipFile(path) as archive:  # complete: every entry's CRC checks
         assert archive.testzip() is None
         assert {"manifest.json", session_file.IMAGE_COPY_FILE} <= set(archive.namelist())
@@ -64,7 +79,7 @@ def test_an_edit_during_the_write_stays_unsaved(qtbot, main_window, tmp_path):
     assert sessions.save(str(tmp_path / "case.medseg"))
     seg = window.state.segmentation
     seg.modify(seg.add_segment("Late").id, Box((1, 1, 1), (2, 3, 3)), np.ones((1, 2, 2), bool))
-    qtbot.waitUntil(lambda: not sessions.saving, timeout=30000)
+    qtbot.waitUntil(lambda: not sessions.saving, timeout=60000)
     assert sessions.session_path.endswith("case.medseg")
     assert sessions.autosave.unsaved and window.isWindowModified()  # "Late" is not in the file
 
@@ -78,7 +93,7 @@ def test_a_failed_save_is_reported_in_a_message_box(qtbot, main_window, tmp_path
     shown = []
     window.sessions.warn = shown.append
     assert window.sessions.save(str(blocker / "case.medseg"))  # started; fails in the writer
-    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    qtbot.waitUntil(lambda: bool(shown), timeout=60000)
     assert "not-a-folder" in shown[0] and not window.sessions.saving
     assert window.sessions.autosave.unsaved and window.sessions.session_path == ""
 
@@ -124,10 +139,10 @@ def test_a_session_with_its_image_opens_without_the_original_files(qtbot, main_w
     path = tmp_path / "case.medseg"
     window.sessions.ask_save_path = lambda: (str(path), True)  # the save dialog, "Include a copy" checked
     assert window.sessions.save_as()
-    qtbot.waitUntil(lambda: not window.sessions.saving, timeout=30000)
+    qtbot.waitUntil(lambda: not window.sessions.saving, timeout=60000)
     shutil.rmtree(folder)
     window.state.set_volume(ramp_volume())  # another image is open now
-    with qtbot.waitSignal(window.study_loaded, timeout=30000):
+    with qtbot.waitSignal(window.study_loaded, timeout=60000):
         window.sessions.open(path)
     volume = window.state.volume
     assert volume.geometry.size == original.geometry.size
@@ -142,10 +157,10 @@ def test_a_session_with_its_image_opens_without_the_original_files(qtbot, main_w
     # A reference-only session saved now records where the copy is, so it opens here too.
     later = tmp_path / "later.medseg"
     assert sessions.save(str(later), include_image=False)
-    qtbot.waitUntil(lambda: not sessions.saving, timeout=30000)
+    qtbot.waitUntil(lambda: not sessions.saving, timeout=60000)
     assert load_session(later).image["copy_in"] == str(path)
     window.state.set_volume(ramp_volume())
-    with qtbot.waitSignal(window.study_loaded, timeout=30000):
+    with qtbot.waitSignal(window.study_loaded, timeout=60000):
         sessions.open(later)
     assert np.array_equal(window.state.volume.array, original.array)
 

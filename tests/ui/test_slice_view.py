@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -172,8 +170,13 @@ def test_labels_are_filled_and_outlined(qtbot):
     assert outside.red() == outside.green() == outside.blue()
 
 
-def test_repaint_after_a_slice_change_is_fast(qtbot):
-    """512×512 CT slice with a label overlay: slice change to finished repaint (budget 5 ms; CI margin 4×)."""
+def test_a_slice_change_windows_that_slice_once_from_kept_tables(qtbot, monkeypatch):
+    """512×512 CT slice with a label overlay: each slice change and repaint windows the one slice shown, once, with
+    the look-up tables and buffers the view keeps (nothing is rebuilt per frame), and draws what an uncached render
+    draws. Counted, never timed: the repaint's budget (5 ms) is the benchmark ``slice_redraw``."""
+    from medseg_app.ui.viewer import slice_rendering
+    from medseg_app.ui.viewer.slice_rendering import SliceRendering
+
     rng = np.random.default_rng(0)
     array = rng.integers(-1000, 2000, (60, 512, 512), dtype=np.int16)
     labels = np.zeros(array.shape, np.uint8)
@@ -186,10 +189,28 @@ def test_repaint_after_a_slice_change_is_fast(qtbot):
     view.resize(700, 700)
     view.show()
     qtbot.waitExposed(view)
-    times = []
+    # The first frame (once the window is mapped: repaint() draws nothing before) makes the tables and buffers.
+    qtbot.waitUntil(lambda: view._rendered_key is not None, timeout=60000)
+    tables_built, windowed, composed = [], [], []
+    real_table, real_render = slice_rendering.grey_table, SliceRendering.render
+    real_compose = SliceRendering.render_segments
+    monkeypatch.setattr(slice_rendering, "grey_table", lambda *a: tables_built.append(a) or real_table(*a))
+    monkeypatch.setattr(SliceRendering, "render", lambda self, array, axes, index, *a, **k:
+                        windowed.append(index) or real_render(self, array, axes, index, *a, **k))
+    monkeypatch.setattr(SliceRendering, "render_segments", lambda self, array, axes, index, *a, **k:
+                        composed.append(index) or real_compose(self, array, axes, index, *a, **k))
+    buffer = view._rendering.rgba
+    shown = []
     for n in range(40):
-        start = time.perf_counter()
         state.step_slice("axial", 1 if n % 2 else -1)
         view.repaint()
-        times.append(time.perf_counter() - start)
-    assert np.median(times) < 0.020, f"median repaint {1e3 * np.median(times):.1f} ms"
+        view.repaint()  # nothing changed since: drawn again from the kept image
+        shown.append(state.slice_index("axial"))
+    assert windowed == shown  # one windowing per slice change, of the slice shown
+    assert composed == shown  # and one composing of the segments over it: the second repaint drew the kept image
+    assert tables_built == [] and view._rendering.rgba is buffer  # no table or buffer made again
+    kept = view._rendering.rgba.copy()
+    fresh = SliceRendering()
+    real_compose(fresh, state.volume.array, view.axes, state.slice_index("axial"), state.window, state.colour_map,
+                 view.layers())
+    assert np.array_equal(fresh.rgba, kept)  # the cached path draws what an uncached render draws

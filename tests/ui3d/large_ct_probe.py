@@ -1,9 +1,12 @@
 """Run in a subprocess by test_large_ct.py: open a 512×512×1000 CT in the real main window (3-D view included)
-through File ▸ Open's path, measuring the GUI event loop's latency while it loads, then time scrolling to the last
-slice and painting a stroke there. Writes results.json to the folder given as argv[1]; argv[2] is the image.
+through File ▸ Open's path, then scroll to the last slice and paint a stroke there. Writes results.json to the
+folder given as argv[1]; argv[2] is the image.
 
-The latency probe is a QTimer ticking every 10 ms on the GUI thread: the longest gap between two ticks is the
-longest the window could not answer the user (a repaint, a click, the Cancel button).
+What the test asserts is counted, never timed: every load job runs on a thread other than the GUI thread, and each
+one first waits until a 10 ms QTimer on the GUI thread has ticked three more times (it cannot, were the GUI thread
+busy or the job on it). The latency figures (the longest gap between two ticks, the scroll and stroke times) are
+recorded for information only; their budgets are the benchmarks open_ct_1000_max_gap, ct_1000_scroll and
+ct_1000_stroke.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +30,8 @@ sys.path.insert(0, str(REPO))
 from medseg_app.core.display_axes import index_to_screen  # noqa: E402
 
 TICK_MS = 10
+GATE_TICKS = 3  # GUI-thread ticks a load job waits for before it starts
+GATE_TIMEOUT_S = 60.0  # a deadlock guard: the gate stays shut when the GUI thread cannot tick
 
 
 class Ticker:
@@ -39,16 +45,21 @@ class Ticker:
         self.last = 0.0
         self.gaps: list[tuple[float, float]] = []  # (gap ms, when: seconds since start)
         self.start_at = 0.0
+        self.count = 0  # ticks since start (read by the load jobs' gate on their own thread)
+        self.wakeup = threading.Event()  # set at every tick
 
     def start(self) -> None:
         self.start_at = self.last = time.perf_counter()
         self.gaps.clear()
+        self.count = 0
         self.timer.start()
 
     def _tick(self) -> None:
         now = time.perf_counter()
         self.gaps.append(((now - self.last) * 1000.0, now - self.start_at))
         self.last = now
+        self.count += 1
+        self.wakeup.set()
 
     def stop(self) -> dict:
         self.timer.stop()
@@ -56,6 +67,34 @@ class Ticker:
         gaps = sorted(self.gaps, reverse=True)
         return {"max_gap_ms": gaps[0][0], "max_gap_at_s": gaps[0][1], "ticks": len(self.gaps),
                 "worst_gaps": [[round(g, 1), round(t, 3)] for g, t in gaps[:8]]}
+
+
+def watch_load_jobs(window, ticker: Ticker) -> list[dict]:
+    """Wrap every job the window's loader runs: it records its thread and first waits for GATE_TICKS GUI ticks."""
+    gui_thread = threading.get_ident()
+    jobs: list[dict] = []
+    submit = window.loader.submit
+
+    def watched_submit(job, on_done):
+        def watched(progress, cancelled):
+            record = {"on_gui_thread": threading.get_ident() == gui_thread, "gate_opened": False}
+            jobs.append(record)
+            start = ticker.count
+            deadline = time.monotonic() + GATE_TIMEOUT_S
+            while ticker.count - start < GATE_TICKS and time.monotonic() < deadline:
+                ticker.wakeup.clear()
+                ticker.wakeup.wait(0.5)
+            record["gate_opened"] = ticker.count - start >= GATE_TICKS
+            record["ticks_at_start"] = ticker.count
+            try:
+                return job(progress, cancelled)
+            finally:
+                record["ticks_during"] = ticker.count - record["ticks_at_start"]  # information only
+
+        return submit(watched, on_done)
+
+    window.loader.submit = watched_submit
+    return jobs
 
 
 def wait_until(condition, timeout_s: float) -> bool:
@@ -101,15 +140,18 @@ def main(out: Path, image: Path) -> None:
 
     # --- open, as File ▸ Open file… does, with the event loop watched ---------------------------
     ticker = Ticker()
+    jobs = watch_load_jobs(window, ticker)
     ticker.start()
     started = time.perf_counter()
     window.open_path(str(image))
-    ok = wait_until(lambda: bool(loaded) or bool(errors), 120)
+    results["ticks_when_open_path_returned"] = ticker.count
+    ok = wait_until(lambda: bool(loaded) or bool(errors), 240)
     spin(1.5)  # the first paint of every view after the load is part of opening
     results["load"] = ticker.stop()
     results["load"]["errors"] = errors
+    results["load"]["jobs"] = jobs
     if not ok or errors:
-        results["error"] = "; ".join(errors) or "the study did not load within 120 s"
+        results["error"] = "; ".join(errors) or "the study did not load within 240 s"
         (out / "results.json").write_text(json.dumps(results, indent=1))
         return
     results["load"]["seconds_to_loaded"] = loaded[0] - started

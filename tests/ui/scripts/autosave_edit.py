@@ -1,4 +1,5 @@
-# MEDSEG_TEST_SCRIPT for the kill -9 test: adds a segment and paints one more voxel every 50 ms, logging each.
+# MEDSEG_TEST_SCRIPT for the kill -9 test: adds a segment and paints one more voxel every 50 ms, logging each
+# ("<n> <time>"), and logs each completed autosave with the time its snapshot was taken ("saved <time>").
 import os
 import time
 
@@ -19,9 +20,11 @@ def edit():
         return
     seg.modify(target.id, Box((0, 0, n), (1, 1, n + 1)), np.ones((1, 1, 1), bool))
     count[0] += 1
-    log.write(f"{count[0]} {time.time()}\n")
+    log.write(f"{count[0]} {time.time()!r}\n")
 
 
+autosave = window.sessions.autosave  # noqa: F821
+autosave.saved.connect(lambda _path: log.write(f"saved {autosave.last_saved_at!r}\n"))
 timer = QTimer(window)  # noqa: F821
 timer.timeout.connect(edit)
 timer.start(50)
