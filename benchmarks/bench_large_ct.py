@@ -2,7 +2,8 @@
 main window, as File ▸ Open does.
 
 ``open_ct_1000``: seconds from ``MainWindow.open_path`` to the study loaded and every view painted; the peer is
-SimpleITK reading the same NRRD into a numpy array (the reading alone, no window).
+SimpleITK reading the same NRRD into a numpy array (the reading alone, no window). ``verify`` checks that the
+window shows what SimpleITK reads: the same voxels, origin, spacing and direction.
 ``open_ct_1000_max_gap``: the longest the GUI event loop went without running (ms) during that open, measured by a
 10 ms QTimer; the window must stay responsive (tests/ui3d/test_large_ct.py asserts < 200 ms).
 Needs no shared data: the file is written to a temporary folder (about 1 s) and removed afterwards.
@@ -126,12 +127,30 @@ def _large_ct_opener():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _shows_what_simpleitk_reads(opener: _Opener, image: Path):
+    """A verify: the volume the window opened holds SimpleITK's voxels on SimpleITK's grid."""
+    import numpy as np
+    import SimpleITK as sitk
+
+    def verify(_ours, _peer) -> None:
+        volume = opener.window.state.volume
+        theirs = sitk.ReadImage(str(image))
+        array = sitk.GetArrayViewFromImage(theirs)
+        if volume.array.dtype != array.dtype or not np.array_equal(volume.array, array):
+            raise AssertionError("the window's voxels differ from SimpleITK's")
+        geometry = (list(volume.origin), list(volume.spacing), volume.geometry.direction_row_major())
+        if geometry != (list(theirs.GetOrigin()), list(theirs.GetSpacing()), list(theirs.GetDirection())):
+            raise AssertionError(f"the window's grid {geometry} is not SimpleITK's")
+
+    return verify
+
+
 @benchmark("open_ct_1000")
 def open_ct_1000(data: Path):
     """512×512×1000 CT (NRRD): File ▸ Open to every view painted, vs SimpleITK reading the array (s)."""
     with _large_ct_opener() as (opener, image):
         yield Case(ours=lambda: opener.open()[0], peer=_sitk_read(image), peer_name="SimpleITK read",
-                   timed=False)
+                   timed=False, verify=_shows_what_simpleitk_reads(opener, image))
 
 
 @benchmark("open_ct_1000_max_gap")

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import ndimage
 
 from .errors import GeometryError
 from .geometry import ImageGeometry
@@ -118,6 +117,8 @@ def resample_stack(slices: np.ndarray, layout: StackLayout, fill_value: float | 
         plane = slices[s].astype(np.float32)
         if np.abs(shift).max() < 1e-3:
             return plane
+        from scipy import ndimage  # here: scipy.ndimage costs start-up a quarter of a second to import
+
         # out[x] = in[x - shift]: a source slice displaced by +shift lands back on the first slice's grid.
         return ndimage.shift(plane, shift, order=1, mode="constant", cval=fill)
 

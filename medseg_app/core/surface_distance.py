@@ -11,7 +11,6 @@ Only the voxels still unresolved after the last stage (far outliers) go to a k-d
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 STAGES = (1, 2, 4, 8)  # beyond ~8 voxels the offsets outnumber what a k-d tree costs
 
@@ -60,6 +59,8 @@ def nearest_distances(points_a: np.ndarray, surface_b: np.ndarray, spacing_kji,
                 unresolved, where = unresolved[missed], where[missed]
                 if unresolved.size == 0:
                     return distances
+    from scipy.spatial import cKDTree  # here: scipy.spatial costs the GUI's start-up a fifth of a second
+
     targets = np.argwhere(surface_b) if points_b is None else points_b
     # Unbalanced, uncompacted: builds in about 40 % of the time; only the few far voxels are queried.
     tree = cKDTree(targets * spacing, leafsize=32, balanced_tree=False, compact_nodes=False)

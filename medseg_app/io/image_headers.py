@@ -12,6 +12,7 @@ import math
 import os
 import re
 import zlib
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 
@@ -229,8 +230,23 @@ def _int_field(path: Path, fields: dict[str, str], name: str, default: int | Non
         raise CorruptFileError(path, f"has a NRRD '{name}' that is not a whole number: {text[:40]!r}.") from None
 
 
-def check_nrrd_header(path: Path) -> None:
-    """Refuse a NRRD (attached or detached) whose header or data ITK should not be trusted with."""
+@dataclass(frozen=True)
+class RawNrrdData:
+    """Where a raw-encoded NRRD's voxels lie: ``data_path`` from byte ``offset``, in ``sizes`` (fastest axis
+    first) of ``itemsize``-byte values; ``big_endian`` when they need swapping on this machine."""
+
+    data_path: Path
+    offset: int
+    sizes: tuple[int, ...]
+    itemsize: int
+    big_endian: bool
+
+
+def check_nrrd_header(path: Path) -> RawNrrdData | None:
+    """Refuse a NRRD (attached or detached) whose header or data ITK should not be trusted with.
+
+    Returns where the voxels lie when they are stored raw (no line skip, no negative byte skip), so that they
+    can be read straight into an array (io.image_files); None for the other encodings."""
     with open(path, "rb") as fp:
         head = fp.read(_MAX_NRRD_HEADER)
     if not re.match(rb"NRRD000[1-9]\r?\n", head):
@@ -272,6 +288,9 @@ def check_nrrd_header(path: Path) -> None:
     available = data_path.stat().st_size - start - max(byte_skip, 0)
     if encoding == "raw":
         _check_length(path, available, expected)
+        if byte_skip >= 0 and _int_field(path, fields, "line skip", 0) == 0:
+            return RawNrrdData(data_path, start + byte_skip, tuple(sizes), _NRRD_ITEMSIZE[kind],
+                               fields.get("endian", "little").lower() == "big")
     elif encoding == "gzip" and _int_field(path, fields, "line skip", 0) == 0:
         stream = _gzip_length(data_path, start)
         if stream is None:
@@ -280,3 +299,4 @@ def check_nrrd_header(path: Path) -> None:
     elif encoding == "text" and not _text_tokens_fit(data_path, start):
         raise CorruptFileError(path, f"has text-encoded NRRD data with a value longer than {_MAX_TEXT_TOKEN} "
                                      "characters, which is not a number.")
+    return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage
 
 from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, to_image
@@ -23,6 +22,8 @@ def fill_holes_3d(region: np.ndarray) -> np.ndarray:
 
 def fill_holes_per_slice(region: np.ndarray, axis: int) -> np.ndarray:
     """Holes enclosed within each slice across numpy ``axis``."""
+    from scipy import ndimage  # imported on first use: scipy.ndimage would slow the GUI's start-up
+
     structure = np.zeros((3, 3, 3), bool)
     plane = [slice(None)] * 3
     plane[axis] = 1

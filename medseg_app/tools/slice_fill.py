@@ -15,13 +15,12 @@ points lie on along ``slice_axis`` (voxel axis 0 = i, 1 = j, 2 = k).
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
 from ..core.box import Box
 from .base import Parameter, Preview, Tool
 
 MODES = {"add": "add", "erase": "remove"}
-FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
+FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)  # ndimage.generate_binary_structure(2, 1)
 
 
 def slice_box(shape, slice_axis: int, index: int) -> Box:
@@ -94,6 +93,8 @@ class SliceFloodFillTool(Tool):
     def _component(self, candidates: np.ndarray, seed) -> np.ndarray | None:
         if not candidates[seed]:
             return None
+        from scipy import ndimage  # imported on first use: scipy.ndimage would slow the GUI's start-up
+
         labels, _ = ndimage.label(candidates, FOUR_CONNECTED)
         region = labels == labels[seed]
         if self.values["fill"] == "hole":

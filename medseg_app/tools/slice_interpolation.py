@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage
 
 from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, spacing_kji, to_image
@@ -34,11 +33,15 @@ def _moved(distance: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """A distance map translated by ``shift`` pixels (rows, columns); edges extend what lies beyond them."""
     if np.abs(shift).max() < 1e-3:
         return distance
+    from scipy import ndimage  # imported on first use: scipy.ndimage would slow the GUI's start-up
+
     return ndimage.shift(distance, shift, order=1, mode="nearest")
 
 
 def interpolate_between(drawn: np.ndarray, spacing2d: np.ndarray, axis: int = 0, cancelled=None) -> np.ndarray:
     """``drawn`` (bool, 3-D) with the empty slices between non-empty ones (along numpy ``axis``) filled."""
+    from scipy import ndimage  # imported on first use: scipy.ndimage would slow the GUI's start-up
+
     stack = np.moveaxis(drawn, axis, 0)
     out = stack.copy()
     occupied = np.flatnonzero(stack.reshape(len(stack), -1).any(axis=1))

@@ -7,6 +7,13 @@ import os
 import sys
 from pathlib import Path
 
+# Imported before PySide6 on purpose: once loaded, PySide6 reads the source of every module imported after it
+# (shibokensupport.feature looks for ``from __feature__ import``), some 400 modules and 0.1 s of start-up. What the
+# window needs that has no Qt in it (numpy, pydicom, SimpleITK, MedSeg's io, core and tools) is spared that.
+from ..core import overlap_metrics, segment_display, viewer_state  # noqa: F401
+from ..io import session_file, statistics_export, structure_files  # noqa: F401
+from ..tools import registry  # noqa: F401
+
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication

@@ -59,7 +59,7 @@ class ThreeDView(QWidget):
         self.state = state
         self.scene = SlicePlanesScene()
         self.surfaces = SegmentSurfacesScene(self.scene.renderer)
-        self.volume_rendering = VolumeRendering(self.scene.renderer)
+        self._volume_rendering: VolumeRendering | None = None  # made when first asked for: it is off by default
         self.surface_builds: Counter[int] = Counter()  # surfaces submitted per segment id (tests, diagnostics)
         self._tickets: dict[int, int] = {}  # segment id -> ticket of the newest surface asked for
         self._last_ticket = 0
@@ -110,7 +110,8 @@ class ThreeDView(QWidget):
         if what == "volume":
             self.scene.set_window(s.window, s.colour_map)
             self.scene.set_volume(s.volume, s.crosshair)
-            self.volume_rendering.set_volume(s.volume)
+            if self._volume_rendering is not None:
+                self._volume_rendering.set_volume(s.volume)
             self._reset_surfaces()
         elif what == "segmentation":
             self._reset_surfaces()
@@ -207,6 +208,15 @@ class ThreeDView(QWidget):
             self.surfaces_ready.emit()
 
     # --- volume rendering -------------------------------------------------------------------
+    @property
+    def volume_rendering(self) -> VolumeRendering:
+        """The image's volume rendering, made on first use (its mappers cost start-up time)."""
+        if self._volume_rendering is None:
+            self._volume_rendering = VolumeRendering(self.scene.renderer)
+            if self.state.volume is not None:
+                self._volume_rendering.set_volume(self.state.volume)
+        return self._volume_rendering
+
     def volume_rendering_presets(self) -> dict[str, str]:
         return {name: preset.title for name, preset in PRESETS.items()}
 
@@ -259,7 +269,8 @@ class ThreeDView(QWidget):
         self._finalized = True
         self._coalesce.stop()
         self.builder.close()
-        self.volume_rendering.release(self.render_window)
+        if self._volume_rendering is not None:
+            self._volume_rendering.release(self.render_window)
         if self._vtk_widget is not None:
             self._vtk_widget.hide()  # a paint still queued would re-create the window VTK is about to destroy
         if self.scene.marker_widget is not None:
