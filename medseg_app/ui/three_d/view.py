@@ -254,6 +254,7 @@ class ThreeDView(QWidget):
         grabber.SetInput(self.render_window)
         grabber.SetInputBufferTypeToRGB()
         grabber.ReadFrontBufferOff()
+        grabber.ShouldRerenderOff()  # rendered just now: a second render would double the time of every grab
         grabber.Update()
         image = grabber.GetOutput()
         width, height, _ = image.GetDimensions()
