@@ -139,3 +139,21 @@ def test_plastimatch_dice_agrees():
     match = re.search(r"DICE:\s*([0-9.]+)", out)
     assert match, out
     assert compare_masks(CT, other, SPACING_KJI)["dice"] == pytest.approx(float(match.group(1)), abs=1e-5)
+
+
+@pytest.mark.parametrize("spacing", [(0.7, 1.0, 1.0), (1.0, 0.7, 1.0), (2.5, 0.7, 2.5), (0.7, 1.0, 3.0)])
+def test_surface_distances_equal_a_brute_force_search_on_anisotropic_grids(spacing):
+    """Exact nearest-surface distances, near (offsets; 3 × 0.7 mm once fell through a rounding gap) and far
+    (the k-d tree on the targets its sampled bounds keep)."""
+    from scipy.spatial import cKDTree
+
+    from medseg_app.core.overlap_metrics import surface_voxels
+
+    rng = np.random.default_rng(3)
+    a = ndimage.gaussian_filter(rng.random((40, 90, 90)), 3) > 0.5
+    b = ndimage.gaussian_filter(rng.random((40, 90, 90)), 3) > 0.53
+    a_to_b, b_to_a = surface_distances(a, b, spacing)
+    points_a, points_b = surface_voxels(a) * spacing, surface_voxels(b) * spacing
+    np.testing.assert_allclose(a_to_b, cKDTree(points_b).query(points_a)[0], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(b_to_a, cKDTree(points_a).query(points_b)[0], rtol=0, atol=1e-9)
+    assert a_to_b.max() > 6 * min(spacing)  # some voxels were beyond the offsets' reach

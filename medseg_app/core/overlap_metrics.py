@@ -22,7 +22,7 @@ import numpy as np
 
 from .box import Box
 from .sparse_mask import SparseMask
-from .surface_distance import nearest_distances
+from .surface_distance import PAD, far_distances, flat_distances, near_distances, padded_layout
 
 MaskLike = SparseMask | np.ndarray
 
@@ -89,20 +89,56 @@ def dice_and_jaccard(a: MaskLike, b: MaskLike) -> tuple[float | None, float | No
     return 2.0 * both / (count_a + count_b), both / (count_a + count_b - both)
 
 
-def surface_mask(crop: np.ndarray) -> np.ndarray:
-    """The voxels of ``crop`` that have a 6-neighbour outside it (the crop's edge counting as outside)."""
-    interior = crop.copy()
-    for axis in range(3):
-        lower = [slice(None)] * 3
-        upper = [slice(None)] * 3
-        lower[axis], upper[axis] = slice(None, -1), slice(1, None)
-        interior[tuple(upper)] &= crop[tuple(lower)]
-        interior[tuple(lower)] &= crop[tuple(upper)]
-        edge = [slice(None)] * 3
-        for end in (0, -1):
-            edge[axis] = end
-            interior[tuple(edge)] = False
-    return np.logical_xor(crop, interior, out=interior)
+SURFACE_SLAB_VOXELS = 1 << 19  # a few slices at a time: the erosion's scratch stays in cache
+
+
+def surface_mask(crop: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The voxels of ``crop`` that have a 6-neighbour outside it (the crop's edge counting as outside).
+
+    Written into ``out`` (bool, crop's shape, e.g. the inner part of a padded buffer) when given.
+    """
+    crop = np.asarray(crop, dtype=bool)
+    if out is None:
+        out = np.empty(crop.shape, bool)
+    for k0, k1, scratch in _slabs(crop):
+        _surface_slab(crop, k0, k1, scratch, out[k0:k1])
+    return out
+
+
+def _slabs(crop: np.ndarray):
+    """(k0, k1, scratch) for a few slices at a time, the scratch reused (it stays in cache)."""
+    depth = crop.shape[0]
+    if crop.size == 0:
+        return
+    step = max(1, SURFACE_SLAB_VOXELS // max(1, crop.shape[1] * crop.shape[2]))
+    scratch = np.empty((min(step, depth),) + crop.shape[1:], bool)
+    for k0 in range(0, depth, step):
+        k1 = min(depth, k0 + step)
+        yield k0, k1, scratch[: k1 - k0]
+
+
+def _surface_slab(crop: np.ndarray, k0: int, k1: int, interior: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = the surface of ``crop`` in slices k0:k1 (``interior``: scratch of that slab's shape)."""
+    depth = crop.shape[0]
+    part = crop[k0:k1]
+    # interior = part and its 6 neighbours, the crop's edge counting as outside
+    if k0 > 0:
+        np.logical_and(part, crop[k0 - 1:k1 - 1], out=interior)
+    else:
+        interior[0] = False
+        np.logical_and(part[1:], crop[k0:k1 - 1], out=interior[1:])
+    if k1 < depth:
+        interior &= crop[k0 + 1:k1 + 1]
+    else:
+        interior[-1] = False
+        interior[:-1] &= crop[k0 + 1:k1]
+    interior[:, 1:, :] &= part[:, :-1, :]
+    interior[:, :-1, :] &= part[:, 1:, :]
+    interior[:, :, 1:] &= part[:, :, :-1]
+    interior[:, :, :-1] &= part[:, :, 1:]
+    interior[:, (0, -1), :] = False
+    interior[:, :, (0, -1)] = False
+    np.logical_xor(part, interior, out=out)
 
 
 def voxel_indices(mask: np.ndarray) -> np.ndarray:
@@ -115,37 +151,85 @@ def surface_voxels(crop: np.ndarray) -> np.ndarray:
     return voxel_indices(surface_mask(crop))
 
 
-def _surface_and_indices(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    surface = surface_mask(crop)
-    return surface, voxel_indices(surface)
+def _padded_surface(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The surface of ``crop`` written into a zero-padded buffer, and its voxels' flat positions there."""
+    shape, inner = padded_layout(crop.shape)
+    padded = np.zeros(shape, bool)
+    plane = shape[1] * shape[2]
+    inside = padded[inner]
+    flats = []
+    for k0, k1, scratch in _slabs(crop):
+        _surface_slab(crop, k0, k1, scratch, inside[k0:k1])
+        # Whole padded planes are contiguous: their flat positions, read while the slab is still in cache.
+        flats.append(np.flatnonzero(padded[PAD + k0:PAD + k1]) + (PAD + k0) * plane)
+    return padded, np.concatenate(flats) if flats else np.zeros(0, np.int64)
+
+
+def _padded_flat(flat_in_crop: np.ndarray, crop_shape) -> np.ndarray:
+    """Flat positions in the padded layout of ``crop_shape`` for flat positions in the crop itself."""
+    shape, _ = padded_layout(crop_shape)
+    k, j, i = np.unravel_index(flat_in_crop, crop_shape)
+    return ((k + PAD) * shape[1] + (j + PAD)) * shape[2] + (i + PAD)
+
+
+def _union_box(a: MaskLike, b: MaskLike) -> Box:
+    return _mask_box(a).union(_mask_box(b))
+
+
+def _mask_box(mask: MaskLike) -> Box:
+    if isinstance(mask, SparseMask):
+        return mask.box
+    mask = np.asarray(mask, dtype=bool)
+    # Two reductions over the volume instead of Box.of_mask's three.
+    slices = np.flatnonzero(mask.any(axis=(1, 2)))
+    if slices.size == 0:
+        return Box((0, 0, 0), (0, 0, 0))
+    plane = np.logical_or.reduce(mask[slices[0]:slices[-1] + 1], axis=0)
+    rows, columns = np.flatnonzero(plane.any(axis=1)), np.flatnonzero(plane.any(axis=0))
+    return Box((int(slices[0]), int(rows[0]), int(columns[0])),
+               (int(slices[-1]) + 1, int(rows[-1]) + 1, int(columns[-1]) + 1))
 
 
 class _SurfacePair:
-    """Both masks read on the union's bounding box and their surface voxels."""
+    """Both masks read on the union's bounding box and their surfaces, in padded layouts (flat positions)."""
 
     def __init__(self, a: MaskLike, b: MaskLike, spacing_kji):
         _check_same_grid(a, b)
-        union = mask_box_and_crop(a)[0].union(mask_box_and_crop(b)[0])
+        union = _union_box(a, b)
         self.crop_a, self.crop_b = _read(a, union), _read(b, union)
         self.spacing = np.asarray(spacing_kji, dtype=float)
         # numpy releases the GIL on these whole-array passes: the two masks' work runs side by side.
         with ThreadPoolExecutor(max_workers=2) as pool:
-            (self.surface_a, self.index_a), (self.surface_b, self.index_b) = pool.map(
-                _surface_and_indices, (self.crop_a, self.crop_b))
-        self.empty = len(self.index_a) == 0 or len(self.index_b) == 0
+            (self.surface_a, self.flat_a), (self.surface_b, self.flat_b) = pool.map(
+                _padded_surface, (self.crop_a, self.crop_b))
+        self.empty = len(self.flat_a) == 0 or len(self.flat_b) == 0
 
     def surface_distances(self) -> tuple[np.ndarray, np.ndarray]:
+        jobs = ((self.flat_a, self.surface_b, self.flat_b), (self.flat_b, self.surface_a, self.flat_a))
         with ThreadPoolExecutor(max_workers=2) as pool:
-            a_to_b = pool.submit(nearest_distances, self.index_a, self.surface_b, self.spacing, self.index_b)
-            b_to_a = pool.submit(nearest_distances, self.index_b, self.surface_a, self.spacing, self.index_a)
-            return a_to_b.result(), b_to_a.result()
+            # The offsets' part in halves of each direction (so both threads stay busy however unequal the
+            # directions), then the k-d tree for each direction's far voxels, the larger first.
+            near = [[pool.submit(near_distances, part, surface, self.spacing)
+                     for part in (where[: len(where) // 2], where[len(where) // 2:])]
+                    for where, surface, _ in jobs]
+            parts = []
+            for (where, surface, targets), halves in zip(jobs, near):
+                (first, first_left), (second, second_left) = (h.result() for h in halves)
+                parts.append((np.concatenate((first, second)),
+                              np.concatenate((first_left, second_left + len(first))), where, surface, targets))
+            order = sorted(range(2), key=lambda n: -len(parts[n][1]))
+            far = [pool.submit(far_distances, *parts[n][:4], self.spacing, parts[n][4]) for n in order]
+            for f in far:
+                f.result()
+        return parts[0][0], parts[1][0]
 
     def hausdorff_mm(self) -> float:
         # The set distance (SimpleITK's): the voxel of one mask farthest from the other lies outside it, and the
         # nearest voxel of the other mask to any outside point is one of its surface voxels.
-        directed = [nearest_distances(np.argwhere(outside), surface, self.spacing, points).max()
-                    for outside, surface, points in ((self.crop_a & ~self.crop_b, self.surface_b, self.index_b),
-                                                     (self.crop_b & ~self.crop_a, self.surface_a, self.index_a))
+        shape = self.crop_a.shape
+        directed = [flat_distances(_padded_flat(np.flatnonzero(outside), shape), surface, self.spacing, flat).max()
+                    for outside, surface, flat in ((self.crop_a & ~self.crop_b, self.surface_b, self.flat_b),
+                                                   (self.crop_b & ~self.crop_a, self.surface_a, self.flat_a))
                     if outside.any()]
         return float(max(directed, default=0.0))
 
