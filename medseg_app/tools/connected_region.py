@@ -17,7 +17,7 @@ import numpy as np
 from ..core.box import Box
 from .base import CancelFn
 from .cancellation import check_cancelled
-from .intensity_mask import AlternatingBuffers, range_mask, tight_box
+from .intensity_mask import CHUNK_VOXELS, AlternatingBuffers, box_from_hits, range_mask, tight_box
 
 CROP_GROWTH = 3  # each retry pads the seeds' box three times as far ...
 WHOLE_FRACTION = 1 / 8  # ... until the crop would exceed this fraction of the volume: then the whole volume
@@ -56,8 +56,13 @@ class GrownRegion:
 
 
 def label_components(mask: np.ndarray, connectivity: int) -> np.ndarray:
-    """Connected-component labels (uint32, 0 = background) of a bool mask, 6- or 26-connected."""
-    return cc3d.connected_components(mask, connectivity=connectivity, out_dtype=np.uint32)
+    """Connected-component labels (uint16 or uint32, 0 = background) of a bool mask, 6- or 26-connected.
+
+    The mask goes in as uint8: cc3d then sizes its union-find table from a count of the provisional labels
+    (≈ 1 M for a body CT) instead of half the voxels (39 M: a 157 MB table zeroed on every call, and the
+    output forced to uint32), which more than halves the time on a whole volume.
+    """
+    return cc3d.connected_components(mask.view(np.uint8), connectivity=connectivity)
 
 
 def _seed_components(labels: np.ndarray, points: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -127,7 +132,33 @@ def _grow_whole(image, points, lower, upper, connectivity, buffers, cancelled, t
     labels = label_components(inside, connectivity)
     check_cancelled(cancelled, title)
     # The labels are an array of their own, so the threshold mask's buffer can take the result.
-    region = _seed_components(labels, points - slab.start, inside)
+    region, inner, count = _seed_components_boxed(labels, points - slab.start, inside, slab.start)
     del labels
-    inner = tight_box(region, slab.start)
-    return GrownRegion(inner, region[inner.relative_to(slab)], int(np.count_nonzero(region)), tries)
+    return GrownRegion(inner, region[inner.relative_to(slab)], count, tries)
+
+
+def _seed_components_boxed(labels: np.ndarray, points: np.ndarray, out: np.ndarray, offset):
+    """:func:`_seed_components` a few slices at a time, with the region's tight box and voxel count taken
+    from each chunk while it is in cache (instead of two more passes over the whole region)."""
+    found = sorted({int(v) for v in labels[tuple(points.T)]} - {0})
+    if not found:
+        out.fill(False)
+        return out, Box(tuple(offset), tuple(offset)), 0
+    depth = labels.shape[0]
+    step = max(1, CHUNK_VOXELS // max(1, labels.shape[1] * labels.shape[2]))
+    plane_hits = np.zeros(labels.shape[1:], bool)
+    slice_hits = np.zeros(depth, bool)
+    count = 0
+    wanted = [labels.dtype.type(v) for v in found]
+    for k0 in range(0, depth, step):
+        k1 = min(depth, k0 + step)
+        chunk = out[k0:k1]
+        np.equal(labels[k0:k1], wanted[0], out=chunk)
+        for label in wanted[1:]:
+            chunk |= labels[k0:k1] == label
+        projection = np.logical_or.reduce(chunk, axis=0)
+        if projection.any():
+            plane_hits |= projection
+            slice_hits[k0:k1] = chunk.any(axis=(1, 2))
+            count += int(np.count_nonzero(chunk))
+    return out, box_from_hits(slice_hits, plane_hits, offset), count

@@ -147,15 +147,15 @@ def range_mask(image: np.ndarray, lower: float | None, upper: float | None,
             plane_hits |= projection
             slice_hits[k0:k1] = chunk.any(axis=(1, 2))
             count += int(np.count_nonzero(chunk))
-    return out, _box_from_hits(slice_hits, plane_hits), count
+    return out, box_from_hits(slice_hits, plane_hits), count
 
 
 def tight_box(mask: np.ndarray, offset=(0, 0, 0)) -> Box:
     """Bounding box of the True voxels of a 3-D ``mask`` (two reductions instead of Box.of_mask's three)."""
-    return _box_from_hits(mask.any(axis=(1, 2)), np.logical_or.reduce(mask, axis=0), offset)
+    return box_from_hits(mask.any(axis=(1, 2)), np.logical_or.reduce(mask, axis=0), offset)
 
 
-def _box_from_hits(slice_hits: np.ndarray, plane_hits: np.ndarray, offset=(0, 0, 0)) -> Box:
+def box_from_hits(slice_hits: np.ndarray, plane_hits: np.ndarray, offset=(0, 0, 0)) -> Box:
     ks = np.flatnonzero(slice_hits)
     if ks.size == 0:
         return Box(tuple(offset), tuple(offset))
