@@ -153,16 +153,15 @@ class Predictor:
         """Logits (C, k, j, i) on the model grid, falling back to frugal plans on out-of-memory."""
         torch = self._torch
         # MONAI's layout is (N, C, x, y, z) = (i, j, k): the reverse of numpy's (k, j, i).
-        tensor = torch.from_numpy(np.ascontiguousarray(image.transpose(2, 1, 0)))[None, None]
-        grid_shape = tensor.shape[2:]
+        image = np.ascontiguousarray(image)
+        grid_shape = image.shape[::-1]
         roi = self.roi if self.sliding else list(grid_shape)
         out_channels = max(len(self.bundle.labels), 1)
         plan = plan_inference(self.device, int(np.prod(grid_shape)), int(np.prod([min(r, s) for r, s in
                               zip(roi, grid_shape)])), out_channels, self.overlap, self.bundle_batch)
         while True:
             try:
-                logits = self._run_plan(tensor, roi, plan, progress, cancelled)
-                return np.ascontiguousarray(logits[0].transpose(0, 3, 2, 1)), plan
+                return self._run_plan(image, roi, plan, progress, cancelled), plan
             except Exception as exc:
                 if not is_out_of_memory(exc):
                     raise
@@ -173,12 +172,18 @@ class Predictor:
                     raise ModelError(f"model {self.bundle.name} ran out of memory even with one window at a time "
                                      "on the CPU.") from None
 
-    def _run_plan(self, tensor, roi, plan: InferencePlan, progress, cancelled) -> np.ndarray:
+    def _run_plan(self, image: np.ndarray, roi, plan: InferencePlan, progress, cancelled) -> np.ndarray:
+        """Logits (C, k, j, i) of the network on ``image`` (k, j, i, C-contiguous) under ``plan``.
+
+        Sliding windows go through ``sliding_window_logits``: MONAI's ``sliding_window_inference`` result bit for
+        bit, without its full-volume transposes and all-ones weighting; MONAI's own function runs where that
+        does not apply (an image smaller than the window, a network returning more than one tensor).
+        """
         torch = self._torch
-        from monai.inferers import sliding_window_inference
+        from .sliding_window import reversed_axes_copy, sliding_window_logits
 
         network = self.network.to(plan.device)
-        batches = math.ceil(_window_count(tensor.shape[2:], roi, plan.overlap) / plan.sw_batch_size)
+        batches = math.ceil(_window_count(image.shape[::-1], roi, plan.overlap) / plan.sw_batch_size)
         done = [0]
 
         def predictor(batch):
@@ -192,12 +197,22 @@ class Predictor:
             return out.float()
 
         with torch.inference_mode():
+            if self.sliding:
+                logits = sliding_window_logits(image, roi, plan.sw_batch_size, plan.overlap, self.mode, predictor,
+                                               plan.device, plan.stitch_device, max(len(self.bundle.labels), 1))
+                if logits is not None:
+                    return logits
+                done[0] = 0
+            tensor = reversed_axes_copy(torch.from_numpy(image))[None, None]
             if not self.sliding:
-                return predictor(tensor.to(plan.device)).cpu().numpy()
-            out = sliding_window_inference(tensor, roi_size=roi, sw_batch_size=plan.sw_batch_size,
-                                           predictor=predictor, overlap=plan.overlap, mode=self.mode,
-                                           sw_device=plan.device, device=plan.stitch_device)
-            return out.cpu().numpy()
+                out = predictor(tensor.to(plan.device))
+            else:
+                from monai.inferers import sliding_window_inference
+
+                out = sliding_window_inference(tensor, roi_size=roi, sw_batch_size=plan.sw_batch_size,
+                                               predictor=predictor, overlap=plan.overlap, mode=self.mode,
+                                               sw_device=plan.device, device=plan.stitch_device)
+            return reversed_axes_copy(out[0].cpu()).numpy()
 
     def _postprocess(self, probs: np.ndarray, region: Box) -> list[LabelMask]:
         if self._softmax(probs.shape[0]):
