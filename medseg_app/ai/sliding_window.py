@@ -28,6 +28,7 @@ import numpy as np
 # (a, c) planes per copy: big enough that a 512-plane volume takes few parallel ops (each one a fork/join of
 # the intra-op threads, which a busy 2-core machine makes expensive), small enough to stay in cache.
 _PLANES = 8
+_SMALL = 1 << 20  # values: below this, one copy (fewer ops) is quicker than cache-sized pieces
 
 
 def reversed_axes_copy(src, out=None):
@@ -38,8 +39,9 @@ def reversed_axes_copy(src, out=None):
     *lead, a, b, c = src.shape
     if out is None:
         out = torch.empty((*lead, c, b, a), dtype=src.dtype)
-    for y in range(0, b, _PLANES):
-        out[..., y:y + _PLANES, :].copy_(src[..., y:y + _PLANES, :].transpose(-1, -3))
+    step = b if src.numel() <= _SMALL else _PLANES  # a small volume (a box model's grid): one copy
+    for y in range(0, b, step):
+        out[..., y:y + step, :].copy_(src[..., y:y + step, :].transpose(-1, -3))
     return out
 
 
