@@ -195,33 +195,35 @@ class _SurfacePair:
 
     def __init__(self, a: MaskLike, b: MaskLike, spacing_kji):
         _check_same_grid(a, b)
-        union = _union_box(a, b)
-        self.crop_a, self.crop_b = _read(a, union), _read(b, union)
         self.spacing = np.asarray(spacing_kji, dtype=float)
         # numpy releases the GIL on these whole-array passes: the two masks' work runs side by side.
         with ThreadPoolExecutor(max_workers=2) as pool:
+            box_a, box_b = pool.map(_mask_box, (a, b))
+            union = box_a.union(box_b)
+            self.crop_a, self.crop_b = _read(a, union), _read(b, union)
             (self.surface_a, self.flat_a), (self.surface_b, self.flat_b) = pool.map(
                 _padded_surface, (self.crop_a, self.crop_b))
         self.empty = len(self.flat_a) == 0 or len(self.flat_b) == 0
 
     def surface_distances(self) -> tuple[np.ndarray, np.ndarray]:
         jobs = ((self.flat_a, self.surface_b, self.flat_b), (self.flat_b, self.surface_a, self.flat_a))
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            # The offsets' part in halves of each direction (so both threads stay busy however unequal the
-            # directions), then the k-d tree for each direction's far voxels, the larger first.
+        # The offsets' part in halves of each direction (so that the threads stay busy however unequal the
+        # directions), each direction's k-d tree for its far voxels queued as soon as its halves are done: a
+        # third thread lets the larger tree start while the other direction's offsets still run.
+        with ThreadPoolExecutor(max_workers=3) as pool:
             near = [[pool.submit(near_distances, part, surface, self.spacing)
                      for part in (where[: len(where) // 2], where[len(where) // 2:])]
                     for where, surface, _ in jobs]
-            parts = []
+            results, far = [], []
             for (where, surface, targets), halves in zip(jobs, near):
                 (first, first_left), (second, second_left) = (h.result() for h in halves)
-                parts.append((np.concatenate((first, second)),
-                              np.concatenate((first_left, second_left + len(first))), where, surface, targets))
-            order = sorted(range(2), key=lambda n: -len(parts[n][1]))
-            far = [pool.submit(far_distances, *parts[n][:4], self.spacing, parts[n][4]) for n in order]
+                distances = np.concatenate((first, second))
+                unresolved = np.concatenate((first_left, second_left + len(first)))
+                far.append(pool.submit(far_distances, distances, unresolved, where, surface, self.spacing, targets))
+                results.append(distances)
             for f in far:
                 f.result()
-        return parts[0][0], parts[1][0]
+        return results[0], results[1]
 
     def hausdorff_mm(self) -> float:
         # The set distance (SimpleITK's): the voxel of one mask farthest from the other lies outside it, and the
