@@ -11,6 +11,7 @@ import numpy as np
 import pydicom
 from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
+from .dicom_files import read_dicom
 from ..core.errors import CorruptFileError, LoadCancelled, LoadError, UnsupportedTransferSyntaxError
 from ..core.memory import check_allocation
 from .dicom_frames import FrameRecord
@@ -81,7 +82,7 @@ def _decode_frames(f: DicomFile) -> np.ndarray:
     """All frames of one file through pydicom's decoders, as (frames, rows, cols) stored values."""
     ts = _transfer_syntax(f)
     try:
-        ds = pydicom.dcmread(f.path)
+        ds = read_dicom(f.path)
     except Exception as exc:  # a file whose header read fine but whose body does not
         raise CorruptFileError(f.path, f"is truncated or corrupt ({type(exc).__name__}).") from None
     try:

@@ -16,6 +16,7 @@ from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import DeflatedExplicitVRLittleEndian
 
+from .dicom_files import read_dicom
 from ..core.errors import (CorruptFileError, EmptyInputError, LoadCancelled, LoadError, NotDicomError,
                            damaged_content_is_corrupt, exception_clause)
 from .dicom_classes import MEDIA_STORAGE_DIRECTORY, non_image_kind
@@ -88,7 +89,7 @@ def read_header(path: Path) -> DicomFile:
     """Parse one file's header; raise NotDicomError / CorruptFileError / LoadError with the file named."""
     try:
         with open(path, "rb") as fp:
-            header = pydicom.dcmread(fp, stop_before_pixels=True)
+            header = read_dicom(fp, stop_before_pixels=True)
             position = fp.tell()
             tag = fp.read(4)
     except PermissionError:
@@ -96,7 +97,7 @@ def read_header(path: Path) -> DicomFile:
     except IsADirectoryError:
         raise LoadError(path, "is a folder, not a file.") from None
     except InvalidDicomError:
-        raise NotDicomError(path, "is not a DICOM file (no DICM marker after the 128-byte preamble).") from None
+        raise NotDicomError(path, "is not a DICOM file (no DICM marker after the 128-byte preamble, and no dataset at its start).") from None
     except Exception as exc:  # EOFError, struct.error, BytesLengthException...: whatever a damaged header throws
         raise CorruptFileError(path, f"is truncated or corrupt ({exception_clause(exc, 160)}).") from None
     if tag in (b"\xe0\x7f\x10\x00", b"\x7f\xe0\x00\x10"):  # (7FE0,0010), little or big endian
@@ -122,7 +123,7 @@ def _is_deflated(header: Dataset) -> bool:
 
 def _deflated_has_pixels(path: Path) -> bool:
     try:
-        return "PixelData" in pydicom.dcmread(path, specific_tags=["PixelData"])
+        return "PixelData" in read_dicom(path, specific_tags=["PixelData"])
     except Exception as exc:  # the header inflated fine, so the rest of the stream is damaged
         raise CorruptFileError(path, f"is truncated or corrupt ({exception_clause(exc, 160)}).") from None
 

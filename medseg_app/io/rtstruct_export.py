@@ -19,6 +19,7 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence
 from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
 
+from .dicom_files import read_dicom
 from ..core.errors import MedSegError
 from ..core.privacy import get_logger
 from ..core.segmentation import Segmentation
@@ -114,7 +115,7 @@ def _source_header(volume: Volume) -> Dataset:
     candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     for path in candidates:
         try:
-            header = pydicom.dcmread(path, stop_before_pixels=True)
+            header = read_dicom(path, stop_before_pixels=True)
         except Exception:  # noqa: BLE001 - anything unreadable is simply not the file we look for
             continue
         if str(header.get("SOPInstanceUID", "")) == wanted:

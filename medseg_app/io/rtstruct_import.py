@@ -17,6 +17,7 @@ import numpy as np
 import pydicom
 from pydicom.dataelem import RawDataElement
 
+from .dicom_files import read_dicom
 from ..core.box import Box
 from ..core.errors import LoadError, damaged_content_is_corrupt
 from ..core.geometry import ImageGeometry
@@ -111,7 +112,7 @@ def _colour(item) -> tuple[int, int, int]:
 
 def _read_dataset(path: Path):
     try:
-        ds = pydicom.dcmread(path)
+        ds = read_dicom(path)
     except Exception as exc:
         raise LoadError(path, f"cannot be read as DICOM ({exc}).") from exc
     if str(ds.get("SOPClassUID", "")) != RTSTRUCT_SOP_CLASS and ds.get("Modality") != "RTSTRUCT":

@@ -26,6 +26,7 @@ import numpy as np
 import pydicom
 from pydicom.sr.codedict import codes
 
+from .dicom_files import read_dicom
 from ..core.errors import LoadError, MedSegError, damaged_content_is_corrupt
 from ..core.privacy import get_logger
 from ..core.segmentation import Segmentation
@@ -66,7 +67,7 @@ def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
         if not path.is_file():
             continue
         try:
-            header = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPInstanceUID"])
+            header = read_dicom(path, stop_before_pixels=True, specific_tags=["SOPInstanceUID"])
         except Exception:  # noqa: BLE001 - anything unreadable is simply not one of ours
             continue
         uid = str(header.get("SOPInstanceUID", ""))
@@ -75,7 +76,7 @@ def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
     missing = wanted - set(found)
     if missing:
         raise SegExportError(f"{len(missing)} of the image's DICOM files are no longer in {root}.")
-    return [pydicom.dcmread(found[uid]) for uid in uids]
+    return [read_dicom(found[uid]) for uid in uids]
 
 
 def _description(number: int, segment) -> hd.seg.SegmentDescription:
@@ -150,7 +151,7 @@ def read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.n
 
 def _read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.ndarray]]:
     try:
-        seg = hd.seg.segread(str(path))
+        seg = hd.seg.Segmentation.from_dataset(read_dicom(path), copy=False)
     except Exception as exc:  # noqa: BLE001 - one sentence for any unreadable file
         raise LoadError(path, f"is not a readable DICOM SEG ({str(exc).splitlines()[0][:120]}).") from None
     geometry = volume.geometry

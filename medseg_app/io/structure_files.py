@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .dicom_files import read_dicom
 from ..core.errors import LoadError
 
 RTSTRUCT_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.481.3"
@@ -23,10 +24,9 @@ def input_kind(path: Path) -> str:
     path = Path(path)
     if not path.is_file():
         raise LoadError(path, "does not exist or is not a file.")
-    import pydicom
 
     try:
-        header = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
+        header = read_dicom(path, stop_before_pixels=True, specific_tags=["SOPClassUID", "Modality"])
     except Exception:  # noqa: BLE001 - not DICOM: maybe an image file
         header = None
     if header is not None and ("SOPClassUID" in header or "Modality" in header):

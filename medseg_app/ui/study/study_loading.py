@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...io.dicom_files import read_dicom
 from ...core.volume import Volume
 from ...core.window_level import prepare_display
 from ...io import load_volume
@@ -49,9 +50,8 @@ def twin_label_names(twin: Path, labels: np.ndarray) -> dict[int, str]:
     rois: list[str] = []
     for rtstruct in sorted((series / "dicom" / "mask").glob("*.dcm")):
         try:
-            import pydicom
 
-            ds = pydicom.dcmread(rtstruct, stop_before_pixels=True, specific_tags=["StructureSetROISequence"])
+            ds = read_dicom(rtstruct, stop_before_pixels=True, specific_tags=["StructureSetROISequence"])
             rois += [str(item.ROIName) for item in ds.get("StructureSetROISequence", [])]
         except Exception:  # an unreadable RTSTRUCT only costs the segment its name
             continue
