@@ -19,7 +19,9 @@ from .geometry import ImageGeometry
 from .sparse_mask import SparseMask
 from .undo import MaskPatch, UndoStack, UndoStep
 
-SOURCES = ("manual", "threshold", "region growing", "AI model")
+# Imported structures say which file kind they came from ("RTSTRUCT", "SEG", "label map"), with the ROI / segment
+# name as the file has it and the file's name in ``source_detail``.
+SOURCES = ("manual", "threshold", "region growing", "AI model", "RTSTRUCT", "SEG", "label map")
 OVERWRITE_MODES = ("none", "visible", "all")
 PALETTE = [(230, 60, 50), (80, 200, 90), (70, 130, 230), (240, 200, 60), (200, 90, 210), (60, 210, 210),
            (250, 140, 60), (160, 110, 70), (150, 150, 250), (250, 150, 180)]

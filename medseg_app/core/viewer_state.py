@@ -64,7 +64,8 @@ class ViewerState:
 
     # --- content ----------------------------------------------------------------------------
     def set_volume(self, volume: Volume, labels: np.ndarray | None = None,
-                   label_colours: np.ndarray | None = None, label_names: dict[int, str] | None = None) -> None:
+                   label_colours: np.ndarray | None = None, label_names: dict[int, str] | None = None,
+                   label_details: dict[int, str] | None = None) -> None:
         self.volume = volume
         self.axes = {view: view_axes(volume.geometry, view) for view in VIEWS}
         self.crosshair = np.asarray(volume.size, dtype=int) // 2
@@ -76,11 +77,13 @@ class ViewerState:
         self.segmentation.subscribe(self._forward(self.segmentation))
         self._notify("volume")
         if labels is not None:
-            self.set_labels(labels, label_colours, label_names)
+            self.set_labels(labels, label_colours, label_names, "label map", label_details)
 
     def set_labels(self, labels: np.ndarray | None, colours: np.ndarray | None = None,
-                   names: dict[int, str] | None = None, source: str = "manual") -> None:
-        """Replace the segments by those of a label map: one segment per label value (not an undo step)."""
+                   names: dict[int, str] | None = None, source: str = "manual",
+                   details: dict[int, str] | None = None) -> None:
+        """Replace the segments by those of a label map: one segment per label value (not an undo step); ``source``
+        and ``details`` (per label value) say where they came from."""
         if self.volume is None:
             raise ValueError("open an image before its label map")
         if labels is not None:
@@ -98,6 +101,7 @@ class ViewerState:
                 name = (names or {}).get(int(value)) or f"Label_{int(value)}"
                 segment = self.segmentation.add_segment(name, tuple(colours[int(value)]), source, labels == value)
                 segment.opacity = self.label_opacity
+                segment.source_detail = (details or {}).get(int(value), "")
             self.segmentation.undo_stack.clear()
         self._notify("segmentation")
 

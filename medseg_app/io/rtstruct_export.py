@@ -37,7 +37,9 @@ _TYPES = (("GTV", "GTV"), ("CTV", "CTV"), ("ITV", "CTV"), ("PTV", "PTV"), ("EXTE
           ("TABLE", "SUPPORT"), ("MARKER", "MARKER"), ("FIDUCIAL", "MARKER"), ("AVOID", "AVOIDANCE"),
           ("CAVITY", "CAVITY"))
 _ALGORITHM = {"manual": "MANUAL", "threshold": "SEMIAUTOMATIC", "region growing": "SEMIAUTOMATIC",
-              "AI model": "AUTOMATIC"}
+              "AI model": "AUTOMATIC",
+              # imported structures were drawn elsewhere; as before they are passed on as manual contours
+              "RTSTRUCT": "MANUAL", "SEG": "MANUAL", "label map": "MANUAL"}
 
 
 class RtStructExportError(MedSegError):

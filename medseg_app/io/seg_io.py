@@ -7,7 +7,7 @@ Writing: one binary SEG per call, one DICOM segment per MedSeg segment, referenc
   get category SCT 49755003 "Morphologically Abnormal Structure" and type SCT 4147007 "Mass" (the pair 3D Slicer
   and DCMQI use for tumours; "Mass" belongs to that category in CID 7151);
 - everything else gets category SCT 91723000 "Anatomical Structure" and type SCT 91772007 "Organ".
-- algorithm type: MANUAL for ``source == "manual"``, otherwise SEMIAUTOMATIC (threshold, region growing and AI
+- algorithm type: MANUAL for ``source == "manual"`` and imported structures, otherwise SEMIAUTOMATIC (threshold, region growing and AI
   proposals are reviewed and edited by a person), with the algorithm named after the source.
 
 Reading (:func:`read_seg`): frames are placed on the volume's grid by Frame of Reference and each frame's
@@ -81,7 +81,7 @@ def source_datasets(volume: Volume) -> list[pydicom.Dataset]:
 
 def _description(number: int, segment) -> hd.seg.SegmentDescription:
     category, kind = property_codes(segment.name)
-    manual = segment.source == "manual"
+    manual = segment.source in ("manual", "RTSTRUCT", "SEG", "label map")  # imported: drawn elsewhere, as before
     algorithm = None
     if not manual:
         algorithm = hd.AlgorithmIdentificationSequence(

@@ -41,6 +41,22 @@ def input_kind(path: Path) -> str:
     raise LoadError(path, "is not a label map, RTSTRUCT or SEG that MedSeg can read.")
 
 
+SOURCE_OF_KIND = {"rtstruct": "RTSTRUCT", "seg": "SEG", "labelmap": "label map"}
+
+
+def structure_origin(kind: str, path, name: str) -> tuple[str, str]:
+    """(source, source detail) of a structure read from ``path`` (kind as :func:`input_kind` says): e.g.
+    ("RTSTRUCT", "RTSTRUCT ROI 'GTV_Mass' from RS.dcm"). Only the file's name, never its folder."""
+    what = {"rtstruct": "RTSTRUCT ROI", "seg": "SEG segment", "labelmap": "label map structure"}[kind]
+    return SOURCE_OF_KIND[kind], f"{what} {name!r} from {Path(path).name}"
+
+
+def structure_origins(path, structures) -> list[tuple[str, str]]:
+    """:func:`structure_origin` of each (name, colour, mask) that :func:`read_structures` read from ``path``."""
+    kind = input_kind(Path(path))
+    return [structure_origin(kind, path, name) for name, _colour, _mask in structures]
+
+
 def read_structures(path: Path, volume, drop_empty: bool = False) -> list[tuple[str, tuple | None, object]]:
     """(name, colour, mask) of every structure in the file on the volume's grid; an empty one is refused
     (left out with ``drop_empty``)."""

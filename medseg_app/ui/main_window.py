@@ -278,8 +278,9 @@ class MainWindow(QMainWindow):
         self.study = study
         # What the user opened (a folder for DICOM): sessions reference it.
         self.opened_path = str(path) if reference is None else reference
-        self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names)
-        self.exchange.add_structures(study.structures)
+        self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names,
+                              label_details=study.label_details)
+        self.exchange.add_structures(study.structures, origins=study.structure_origins)
         volume = study.volume
         name = volume.identity.series_description or Path(study.path).name
         self.study_title = f"MedSeg — {volume.modality or 'image'} {name}"

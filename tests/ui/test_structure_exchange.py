@@ -8,7 +8,7 @@ import pydicom
 import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from .ui_test_data import SAMPLE_CT, open_and_wait
+from .ui_test_data import SAMPLE_CT, open_and_wait, ramp_volume
 
 GTV_VOXELS = 117145  # IBSI count of STS_001 CT's GTV
 
@@ -125,3 +125,42 @@ def test_import_of_a_matching_rtstruct_adds_its_segments_undoably(qtbot, sample,
     assert np.array_equal(first.mask.to_dense(), second.mask.to_dense())
     window.undo()
     assert len(_segments(window)) == 1 and not errors
+
+
+def test_a_structure_from_the_study_says_where_it_came_from_and_a_session_keeps_it(qtbot, sample, tmp_path):
+    from medseg_app.ui.segments.segment_list_panel import SOURCE
+
+    window, errors = sample
+    (gtv,) = _segments(window)
+    assert gtv.source == "RTSTRUCT" and "'GTV_Mass_CT'" in gtv.source_detail and "RS.dcm" in gtv.source_detail
+    assert str(SAMPLE_CT) not in gtv.source_detail  # the file's name, never its folder
+    item = window.segment_list.table.item(0, SOURCE)
+    assert item.text() == "RTSTRUCT" and item.toolTip() == gtv.source_detail
+    path = tmp_path / "case.medseg"
+    assert window.sessions.save(str(path), include_image=False)
+    qtbot.waitUntil(lambda: not window.sessions.saving, timeout=60000)
+    window.state.set_volume(ramp_volume())  # another image is open now
+    with qtbot.waitSignal(window.study_loaded, timeout=60000):
+        window.sessions.open(path)
+    (restored,) = _segments(window)
+    assert (restored.source, restored.source_detail) == ("RTSTRUCT", gtv.source_detail)
+    assert window.segment_list.table.item(0, SOURCE).text() == "RTSTRUCT" and not errors
+
+
+def test_an_imported_rtstruct_is_sourced_to_its_file(qtbot, sample, monkeypatch):
+    window, _errors = sample
+    rs = SAMPLE_CT / "mask" / "RS.dcm"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(rs), "")))
+    window.exchange.import_action.trigger()
+    qtbot.waitUntil(lambda: len(_segments(window)) == 2, timeout=60000)
+    imported = _segments(window)[1]
+    assert imported.source == "RTSTRUCT" and imported.source_detail == "RTSTRUCT ROI 'GTV_Mass_CT' from RS.dcm"
+
+
+def test_a_label_map_twin_is_sourced_to_the_label_map_and_named_after_the_rtstruct():
+    from medseg_app.ui.study.study_loading import load_path
+
+    study = load_path(SAMPLE_CT / "image", None, lambda *a: None, lambda: False)
+    assert study.labels is not None and study.label_names == {1: "GTV_Mass_CT"}
+    assert study.label_details == {1: "label map mask/mask.nii.gz label 1, named after RTSTRUCT ROI 'GTV_Mass_CT' "
+                                      "from RS.dcm"}

@@ -88,22 +88,27 @@ class StructureExchange(QObject):
         self.window.report_error(message)
 
     # --- structures that came with the study ------------------------------------------------
-    def add_structures(self, structures, title: str | None = None) -> list[int]:
-        """Add (name, colour, mask) structures as segments: one undo step when ``title`` is given."""
+    def add_structures(self, structures, title: str | None = None, origins=None) -> list[int]:
+        """Add (name, colour, mask) structures as segments: one undo step when ``title`` is given. ``origins``:
+        (source, source detail) of each, where it came from (see io.structure_files.structure_origin)."""
         from ...io.structure_files import dense
+
+        origins = list(origins) if origins else [("manual", "")] * len(structures)
 
         segmentation = self.state.segmentation
         ids = []
         if title is None:
-            for name, colour, mask in structures:
-                segment = segmentation.add_segment(name, colour, "manual", dense(mask))
-                segmentation.set_properties(segment.id, opacity=self.state.label_opacity)
+            for (name, colour, mask), (source, detail) in zip(structures, origins):
+                segment = segmentation.add_segment(name, colour, source, dense(mask))
+                segmentation.set_properties(segment.id, opacity=self.state.label_opacity, source_detail=detail)
                 ids.append(segment.id)
             segmentation.undo_stack.clear()
         else:
             with segmentation.gesture(title):
-                for name, colour, mask in structures:
-                    ids.append(segmentation.add_segment(name, colour, "manual", dense(mask)).id)
+                for (name, colour, mask), (source, detail) in zip(structures, origins):
+                    segment = segmentation.add_segment(name, colour, source, dense(mask))
+                    segmentation.set_properties(segment.id, source_detail=detail)
+                    ids.append(segment.id)
         return ids
 
     # --- import -----------------------------------------------------------------------------
@@ -119,16 +124,19 @@ class StructureExchange(QObject):
         if not path:
             return
         path = Path(path)
-        from ...io.structure_files import read_structures
+        from ...io.structure_files import read_structures, structure_origins
 
         self._say(f"Importing {path}…", 0)
-        self.worker.submit(lambda progress, cancelled: read_structures(path, volume),
-                           lambda structures: self._imported(structures, path, volume))
+        def job(progress, cancelled):
+            structures = read_structures(path, volume)
+            return structures, structure_origins(path, structures)
 
-    def _imported(self, structures, path: Path, volume) -> None:
+        self.worker.submit(job, lambda found: self._imported(*found, path, volume))
+
+    def _imported(self, structures, origins, path: Path, volume) -> None:
         if volume is not self.state.volume:  # another image was opened meanwhile
             return
-        self.last_import = self.add_structures(structures, f"Import {path.name}")
+        self.last_import = self.add_structures(structures, f"Import {path.name}", origins)
         self._say(f"Imported {len(structures)} structure(s) from {path}.")
 
     # --- export -----------------------------------------------------------------------------

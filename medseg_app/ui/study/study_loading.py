@@ -29,7 +29,7 @@ from ...io.dicom_scan import CancelFn, ProgressFn, SeriesEntry
 from ...core.errors import LoadError
 from ...io.load import load_series
 from ...io.session_file import load_image_copy
-from ...io.structure_files import frame_of_reference_uids, read_structures
+from ...io.structure_files import frame_of_reference_uids, read_structures, structure_origins
 
 
 @dataclass
@@ -41,23 +41,30 @@ class LoadedStudy:
     label_names: dict[int, str] | None = None
     structures: list[tuple[str, tuple | None, object]] = field(default_factory=list)  # (name, colour, mask)
     structure_paths: list[str] = field(default_factory=list)
+    structure_origins: list[tuple[str, str]] = field(default_factory=list)  # (source, detail) per structure
+    label_details: dict[int, str] | None = None  # where each label of ``labels`` came from (segment source detail)
 
 
-def twin_label_names(twin: Path, labels: np.ndarray) -> dict[int, str]:
-    """Names of the twin's labels: the RTSTRUCT's ROI names when it has one per label, else ``<series>_mask``."""
+def twin_label_names(twin: Path, labels: np.ndarray) -> tuple[dict[int, str], dict[int, str]]:
+    """Names of the twin's labels (the RTSTRUCT's ROI names when it has one per label, else ``<series>_mask``) and
+    where each came from (a segment's source detail)."""
     values = [int(v) for v in np.unique(labels) if v != 0]
     series = twin.parent.parent.parent
-    rois: list[str] = []
+    rois: list[tuple[str, str]] = []  # (ROI name, RTSTRUCT file name)
     for rtstruct in sorted((series / "dicom" / "mask").glob("*.dcm")):
         try:
 
             ds = read_dicom(rtstruct, stop_before_pixels=True, specific_tags=["StructureSetROISequence"])
-            rois += [str(item.ROIName) for item in ds.get("StructureSetROISequence", [])]
+            rois += [(str(item.ROIName), rtstruct.name) for item in ds.get("StructureSetROISequence", [])]
         except Exception:  # an unreadable RTSTRUCT only costs the segment its name
             continue
+    label_file = f"{twin.parent.name}/{twin.name}"
     if len(rois) == len(values):
-        return dict(zip(values, rois))
-    return {v: f"{series.name}_mask" if len(values) == 1 else f"{series.name}_mask_{v}" for v in values}
+        return ({v: roi for v, (roi, _) in zip(values, rois)},
+                {v: f"label map {label_file} label {v}, named after RTSTRUCT ROI {roi!r} from {rs}"
+                 for v, (roi, rs) in zip(values, rois)})
+    names = {v: f"{series.name}_mask" if len(values) == 1 else f"{series.name}_mask_{v}" for v in values}
+    return names, {v: f"label map {label_file} label {v}" for v in values}
 
 
 def label_twin(path: str | Path) -> Path | None:
@@ -77,7 +84,7 @@ def matching_structures(volume: Volume, objects, cancelled: CancelFn | None = No
 
     An object that cannot be read costs only a warning on the volume."""
     ours = volume.identity.frame_of_reference_uid
-    structures, paths = [], []
+    structures, paths, origins = [], [], []
     for entry in objects if ours else ():
         if entry.kind not in ("RTSTRUCT", "SEG"):
             continue
@@ -87,19 +94,22 @@ def matching_structures(volume: Volume, objects, cancelled: CancelFn | None = No
             if ours not in frame_of_reference_uids(file.header):
                 continue
             try:
-                structures += read_structures(file.path, volume, drop_empty=True)
+                found = read_structures(file.path, volume, drop_empty=True)
+                structures += found
+                origins += structure_origins(file.path, found)
             except LoadError as exc:
                 volume.warnings.append(str(exc))
                 continue
             paths.append(str(file.path))
-    return structures, paths
+    return structures, paths, origins
 
 
 def _with_labels(volume: Volume, source: str | Path, objects=(), cancelled: CancelFn | None = None) -> LoadedStudy:
     prepare_display(volume)
-    structures, paths = matching_structures(volume, objects, cancelled)
+    structures, paths, origins = matching_structures(volume, objects, cancelled)
     if structures:
-        return LoadedStudy(volume, None, str(source), structures=structures, structure_paths=paths)
+        return LoadedStudy(volume, None, str(source), structures=structures, structure_paths=paths,
+                           structure_origins=origins)
     twin = label_twin(source)
     labels = None
     if twin is not None:
@@ -108,8 +118,9 @@ def _with_labels(volume: Volume, source: str | Path, objects=(), cancelled: Canc
             labels = mask.array
         else:
             volume.warnings.append(f"{twin}: the label map is not on the image grid and was not shown.")
-    names = twin_label_names(twin, labels) if labels is not None else None
-    return LoadedStudy(volume, labels, str(source), str(twin) if labels is not None else "", names)
+    names, details = twin_label_names(twin, labels) if labels is not None else (None, None)
+    return LoadedStudy(volume, labels, str(source), str(twin) if labels is not None else "", names,
+                       label_details=details)
 
 
 def load_path(path: str | Path, series: str | None, progress: ProgressFn, cancelled: CancelFn) -> LoadedStudy:
