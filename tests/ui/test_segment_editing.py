@@ -182,7 +182,7 @@ def test_region_grow_on_the_sample_study(main_window, qtbot, tmp_path):
     seg = window.state.segmentation
     assert [s.name for s in seg.segments.values()] == ["GTV_Mass_CT"]
     gtv = seg.by_name("GTV_Mass_CT")
-    assert gtv.colour == (255, 0, 0) and gtv.source == "manual"  # the RTSTRUCT's ROI colour and not seg.undo_stack.can_undo()
+    assert gtv.colour == (255, 0, 0) and gtv.source == "RTSTRUCT"  # the RTSTRUCT's ROI colour, read from it, and not seg.undo_stack.can_undo()
     window.segment_list.add_button.click()
     grown = seg.segments[seg.active_id]
     window.tool_panel.buttons["grow"].click()
