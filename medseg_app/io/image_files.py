@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import SimpleITK as sitk
 
+from ..core.memory import ordinary_pages
 from ..core.errors import CorruptFileError, GeometryError, LoadError, exception_clause
 from ..core.sitk_bridge import array_and_geometry_from_sitk, geometry_from_sitk
 from ..core.volume import Volume
@@ -81,7 +82,8 @@ def _raw_nrrd_layout(reader: sitk.ImageFileReader, raw: RawNrrdData | None) -> n
 def _read_raw(path: Path, raw: RawNrrdData, dtype: np.dtype) -> tuple[np.ndarray, tuple[float, float]]:
     """The raw voxels as a [k, j, i] array, and their (min, max) taken slab by slab as they are read."""
     i, j, k = raw.sizes
-    array = np.empty((k, j, i), dtype)
+    with ordinary_pages():
+        array = np.empty((k, j, i), dtype)
     flat = array.reshape(-1)
     buffer = memoryview(flat).cast("B")
     step = max(1, _SLAB_BYTES // dtype.itemsize)

@@ -9,12 +9,12 @@ Seeds are (i, j, k) voxel indices; arrays and boxes are in numpy order (k, j, i)
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import cc3d
 import numpy as np
 
+from ..core.memory import ordinary_pages
 from ..core.box import Box
 from .base import CancelFn
 from .cancellation import check_cancelled
@@ -65,28 +65,11 @@ def label_components(mask: np.ndarray, connectivity: int) -> np.ndarray:
     """
     if mask.size < FRESH_PAGES_VOXELS:
         return cc3d.connected_components(mask.view(np.uint8), connectivity=connectivity)
-    with _small_pages():
+    with ordinary_pages():
         return cc3d.connected_components(mask.view(np.uint8), connectivity=connectivity)
 
 
 FRESH_PAGES_VOXELS = 1 << 23  # labels of masks this large (32 MB and up) are allocated in small pages
-
-
-@contextlib.contextmanager
-def _small_pages():
-    """numpy asks the kernel for transparent huge pages on every large array; for cc3d's fresh ~300 MB output
-    that means compacting memory first whenever another library has just freed some (cc3d on a body CT:
-    0.2 s after itself, 0.5–1 s right after SimpleITK), so these labels are allocated in ordinary pages:
-    a steady ~0.26 s. numpy's switch is process-wide; it is only a hint, restored on the way out."""
-    switch = getattr(np._core.multiarray, "_set_madvise_hugepage", None) if hasattr(np, "_core") else None
-    if switch is None:
-        yield
-        return
-    previous = switch(False)
-    try:
-        yield
-    finally:
-        switch(previous)
 
 
 def _seed_components(labels: np.ndarray, points: np.ndarray, out: np.ndarray) -> np.ndarray:
