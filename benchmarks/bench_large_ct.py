@@ -5,7 +5,8 @@ main window, as File ▸ Open does.
 SimpleITK reading the same NRRD into a numpy array (the reading alone, no window). ``verify`` checks that the
 window shows what SimpleITK reads: the same voxels, origin, spacing and direction.
 ``open_ct_1000_max_gap``: the longest the GUI event loop went without running (ms) during that open, measured by a
-10 ms QTimer; the window must stay responsive (tests/ui3d/test_large_ct.py asserts < 200 ms).
+10 ms QTimer; budget 200 ms (tests/ui3d/test_large_ct.py checks, by counting timer ticks, that the work runs off
+the GUI thread; the durations are budgets here, never assertions in tests).
 Needs no shared data: the file is written to a temporary folder (about 1 s) and removed afterwards.
 """
 
