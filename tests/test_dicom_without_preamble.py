@@ -17,7 +17,7 @@ from pydicom.errors import InvalidDicomError
 
 from conftest import SAMPLE, STS_002, series_dir
 from medseg_app.cli import main
-from medseg_app.core.errors import NotDicomError
+from medseg_app.core.errors import LoadError, NotDicomError
 from medseg_app.core.segmentation import Segmentation
 from medseg_app.io import load_volume, scan
 from medseg_app.io.dicom_files import has_bare_dataset, read_dicom
@@ -89,7 +89,8 @@ def test_an_rtstruct_without_preamble_gives_the_same_masks(tmp_path, kind):
     assert any(m.any() for m in ours.values())
 
 
-def test_a_seg_without_preamble_reads_back_the_same(tmp_path):
+@pytest.mark.parametrize("kind", sorted(MAKERS))
+def test_a_seg_without_preamble_reads_back_the_same(tmp_path, kind):
     volume = load_volume(series_dir(STS_002, "CT"))
     segmentation = Segmentation(volume.geometry, undo_budget_bytes=0)
     mask = np.zeros(volume.array.shape, bool)
@@ -98,22 +99,59 @@ def test_a_seg_without_preamble_reads_back_the_same(tmp_path):
     written = tmp_path / "seg.dcm"
     write_seg(segmentation, volume, written)
     bare = tmp_path / "bare_seg.dcm"
-    strip_preamble(written, bare)
+    MAKERS[kind](written, bare)
     assert input_kind(bare) == "seg"
     ((name, _colour, got),) = read_seg(bare, volume)
     assert name == "Box" and np.array_equal(np.asarray(got, bool), mask)
 
 
-@pytest.mark.parametrize("content", [b"this is a plain text note about the patient\n" * 20,
-                                     bytes(np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8)),
-                                     b"\x08\x00\x05\x00" + b"\xff" * 60])
-def test_files_that_are_not_dicom_are_still_refused(tmp_path, content):
+def test_a_single_file_without_preamble_and_without_a_suffix_is_found(tmp_path):
+    src = sorted(series_dir(STS_002, "PET").glob("*.dcm"))[5]
+    bare = tmp_path / "IM000005"
+    strip_preamble(src, bare)
+    (entry,) = scan(bare).images
+    assert entry.modality == "PT" and entry.size == (30, 27, 1)
+    single, original = load_volume(bare), load_volume(src)
+    assert single.units == original.units == "SUV" and np.array_equal(single.array, original.array)
+    assert np.allclose(single.geometry.origin, original.geometry.origin)
+
+
+def test_pydicoms_own_preamble_less_rtstruct_is_read_as_rtstruct():
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file("rtstruct.dcm", download=False)
+    if path is None:
+        pytest.skip("pydicom's test files are not installed")
+    assert has_bare_dataset(path) and input_kind(path) == "rtstruct"
+    (entry,) = scan(path).objects
+    assert entry.kind == "RTSTRUCT" and read_header(path).header.Modality == "RTSTRUCT"
+
+
+GARBAGE = {
+    "text": b"this is a plain text note about the patient\n" * 20,
+    "random": bytes(np.random.default_rng(3).integers(0, 256, 4096, dtype=np.uint8)),
+    "group_8_implicit_overlong": b"\x08\x00\x05\x00" + b"\xff" * 60,
+    "group_8_explicit_overlong": b"\x08\x00\x05\x00CS\x7f\x7f" + b"garbage " * 8,
+    "group_2_long_vr_not_reserved": b"\x02\x00\x01\x00OB\x01\x02\x02\x00\x00\x00" + b"\x00" * 60,
+    "too_short": b"\x08\x00",
+    "nifti_header": (348).to_bytes(4, "little") + b"\x00" * 344 + b"n+1\x00",
+}
+
+
+@pytest.mark.parametrize("name", sorted(GARBAGE))
+def test_files_that_are_not_dicom_are_still_refused(tmp_path, name):
     path = tmp_path / "note.dcm"
-    path.write_bytes(content)
-    with pytest.raises(NotDicomError, match="not a DICOM file"):
+    path.write_bytes(GARBAGE[name])
+    with pytest.raises(NotDicomError, match="is not a DICOM file"):
         read_header(path)
+    with pytest.raises(NotDicomError, match="is not a DICOM file"):
+        load_volume(path)
     with pytest.raises(InvalidDicomError):
         read_dicom(path)
+    with open(path, "rb") as fp, pytest.raises(InvalidDicomError):
+        read_dicom(fp)
+    with pytest.raises(LoadError, match="not a label map, RTSTRUCT or SEG"):
+        input_kind(path)
     assert not has_bare_dataset(path)
 
 

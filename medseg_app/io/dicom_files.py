@@ -4,8 +4,9 @@ PS3.10 files start with a preamble, ``DICM`` and the group 0002 file meta; older
 ``rtstruct.dcm`` test file) write the dataset alone, from its first tag. pydicom refuses those unless told to
 ``force``, and forcing it on any file would take a text file or random bytes for a damaged dataset. So a file
 without the marker is read only when its first bytes are a dataset's first element: a group 0002 or 0008 tag
-(little endian) followed by a valid explicit VR, or by an implicit-VR length that fits in the file. Everything
-else stays "not a DICOM file".
+(little endian) followed by a valid explicit VR and a value length that fits in the file (for the 4-byte-length
+VRs, after two zero bytes), or by an implicit-VR length that fits in the file. Everything else stays "not a DICOM
+file".
 """
 
 from __future__ import annotations
@@ -17,22 +18,31 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-_VRS = {vr.encode() for vr in (
-    "AE AS AT CS DA DS DT FD FL IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV".split())}
+_SHORT_VRS = {vr.encode() for vr in "AE AS AT CS DA DS DT FD FL IS LO LT PN SH SL SS ST TM UI UL US".split()}
+_LONG_VRS = {vr.encode() for vr in "OB OD OF OL OV OW SQ SV UC UN UR UT UV".split()}  # 2 reserved bytes, 4-byte length
 _FIRST_GROUPS = (0x0002, 0x0008)
+HEAD_BYTES = 12  # what :func:`starts_with_dataset` looks at
 
 
 def starts_with_dataset(head: bytes, size: int) -> bool:
-    """Whether ``head`` (a file's first bytes; the file is ``size`` bytes) begins a DICOM dataset with no preamble."""
+    """Whether ``head`` (a file's first :data:`HEAD_BYTES` bytes; the file is ``size`` bytes) begins a DICOM
+    dataset with no preamble: its first element's tag, VR (explicit) and length all make sense."""
     if len(head) < 8:
         return False
     group, _element = struct.unpack("<HH", head[:4])
     if group not in _FIRST_GROUPS:
         return False
-    if head[4:6] in _VRS:
-        return True
-    (length,) = struct.unpack("<I", head[4:8])
-    return 8 + length <= size  # never undefined (0xFFFFFFFF): no dataset starts with a sequence
+    vr = head[4:6]
+    if vr in _SHORT_VRS:
+        (length,) = struct.unpack("<H", head[6:8])
+        return 8 + length <= size
+    if vr in _LONG_VRS:
+        if len(head) < 12 or head[6:8] != b"\0\0":
+            return False
+        (length,) = struct.unpack("<I", head[8:12])
+        return 12 + length <= size  # never undefined (0xFFFFFFFF): no dataset starts with a sequence
+    (length,) = struct.unpack("<I", head[4:8])  # implicit VR
+    return 8 + length <= size
 
 
 def has_bare_dataset(path) -> bool:
@@ -45,7 +55,7 @@ def has_bare_dataset(path) -> bool:
         return False
     if len(head) >= 132 and head[128:132] == b"DICM":
         return False
-    return starts_with_dataset(head[:8], size)
+    return starts_with_dataset(head[:HEAD_BYTES], size)
 
 
 def read_dicom(source, **kwargs) -> pydicom.Dataset:
@@ -59,11 +69,10 @@ def read_dicom(source, **kwargs) -> pydicom.Dataset:
         return pydicom.dcmread(source, **kwargs)
     except InvalidDicomError:
         if position is not None:
+            size = source.seek(0, os.SEEK_END) - position
             source.seek(position)
-            head = source.read(8)
-            size = os.fstat(source.fileno()).st_size if hasattr(source, "fileno") else len(head) + 8
+            bare = starts_with_dataset(source.read(HEAD_BYTES), size)
             source.seek(position)
-            bare = starts_with_dataset(head, size)
         else:
             bare = has_bare_dataset(source)
         if not bare:
