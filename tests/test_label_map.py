@@ -50,3 +50,40 @@ def test_a_label_map_on_another_grid_is_refused(tmp_path, ct):
     with pytest.raises(LoadError, match="not on the image's grid"):
         load_label_map(tmp_path / "pet.nii.gz", Segmentation(ct.geometry))
     assert json.loads((tmp_path / "pet.json").read_text())["labels"][0]["name"] == "hot"
+
+
+def test_sources_of_structures_read_from_files_round_trip_through_the_sidecar(tmp_path, ct):
+    from medseg_app.io.structure_files import read_structures, structure_origins
+
+    gtv = load_volume(SAMPLE / "CT" / "nifti" / "mask" / "mask.nii.gz").array > 0
+    bone = ct.array > 300
+    seg = Segmentation(ct.geometry)
+    for name, source, mask in (("GTV_Mass_CT", "RTSTRUCT", gtv), ("Bone", "SEG", bone & ~gtv),
+                               ("Cord", "label map", np.zeros_like(gtv)), ("AI", "AI model", np.zeros_like(gtv))):
+        seg.add_segment(name, source=source, mask=mask)
+    for k, segment in enumerate(list(seg.segments.values())[2:]):
+        box = np.zeros_like(gtv)
+        box[k, :4, :4] = True
+        seg.modify(segment.id, *_whole(box))
+    path = tmp_path / "labels.nii.gz"
+    sidecar = save_label_map(seg, path)
+    assert [e["source"] for e in sidecar["labels"]] == ["RTSTRUCT", "SEG", "label map", "AI model"]
+    again = Segmentation(ct.geometry)
+    ids = load_label_map(path, again)
+    assert [again.segments[i].source for i in ids] == ["RTSTRUCT", "SEG", "label map", "AI model"]
+    # Imported as structures (File ▸ Import), they say they were read from this label map
+    structures = read_structures(path, ct)
+    assert structure_origins(path, structures)[0] == ("label map",
+                                                      "label map structure 'GTV_Mass_CT' from labels.nii.gz")
+    # Without a sidecar naming a source, a loaded label says it came from the file
+    sidecar_path(path).unlink()
+    bare = Segmentation(ct.geometry)
+    first_id = load_label_map(path, bare)[0]
+    first = bare.segments[first_id]
+    assert (first.source, first.source_detail) == ("label map", "label map structure 'Label_1' from labels.nii.gz")
+
+
+def _whole(mask):
+    from medseg_app.core.box import Box
+
+    return Box.whole(mask.shape), mask

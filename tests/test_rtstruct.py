@@ -297,3 +297,17 @@ def test_export_refuses_what_it_cannot_reference(sts2_ct, tmp_path):
                                         ("Spinal-Cord", "ORGAN"), ("Segment_1", "ORGAN")])
 def test_interpreted_type_from_name(name, kind):
     assert interpreted_type(name) == kind
+
+
+def test_a_loaded_rtstruct_says_where_each_roi_came_from_and_is_passed_on_as_manual(tmp_path):
+    from medseg_app.io.structure_files import read_structures, structure_origins
+
+    volume = load_volume(series_dir(SAMPLE, "CT"))
+    rs = SAMPLE / "CT" / "dicom" / "mask" / "RS.dcm"
+    segmentation = Segmentation(volume.geometry)
+    (gtv,) = (segmentation.segments[i] for i in load_rtstruct_into(segmentation, rs, volume))
+    assert (gtv.source, gtv.source_detail) == ("RTSTRUCT", "RTSTRUCT ROI 'GTV_Mass_CT' from RS.dcm")
+    assert structure_origins(rs, read_structures(rs, volume)) == [(gtv.source, gtv.source_detail)]
+    written = write_rtstruct(segmentation, volume, tmp_path / "RS_out.dcm")
+    (roi,) = written.StructureSetROISequence
+    assert roi.ROIGenerationAlgorithm == "MANUAL"

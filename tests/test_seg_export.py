@@ -89,3 +89,16 @@ def test_verification_fails_a_broken_export(ct):
     assert table.count("FAIL") == 3 and "PASS" not in table
     one = verify({"GTV": gtv}, {"GTV": eroded}, ct.geometry)[0]
     assert not one["passed"] and one["volume_change_percent"] < -2 and "centroid" not in one["reason"]
+
+
+def test_a_loaded_seg_says_where_each_segment_came_from_and_is_passed_on_as_manual(ct, tmp_path):
+    from medseg_app.io.structure_files import read_structures, structure_origins
+
+    out = write_seg(_segmentation(ct), ct, tmp_path / "seg.dcm")
+    target = Segmentation(ct.geometry, undo_budget_bytes=0)
+    loaded = [target.segments[i] for i in load_seg_into(target, out, ct)]
+    assert [(s.source, s.source_detail) for s in loaded] == [
+        ("SEG", "SEG segment 'GTV_Mass_CT' from seg.dcm"), ("SEG", "SEG segment 'Bone' from seg.dcm")]
+    assert structure_origins(out, read_structures(out, ct)) == [(s.source, s.source_detail) for s in loaded]
+    again = write_seg(target, ct, tmp_path / "again.dcm")  # drawn elsewhere: manual, as before
+    assert [s.SegmentAlgorithmType for s in pydicom.dcmread(again).SegmentSequence] == ["MANUAL", "MANUAL"]

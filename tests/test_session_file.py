@@ -260,3 +260,48 @@ def test_damaged_copy_or_newer_format_is_refused_in_one_sentence(tmp_path):
         archive.writestr("manifest.json", json.dumps(manifest))
     with pytest.raises(SessionError, match="newer MedSeg"):
         load_session(newer)
+
+
+def test_structures_read_from_files_keep_where_they_came_from(tmp_path):
+    state = ViewerState(_volume())
+    seg = state.segmentation
+    origins = {"GTV_Mass": ("RTSTRUCT", "RTSTRUCT ROI 'GTV_Mass' from RS.dcm"),
+               "Liver": ("SEG", "SEG segment 'Liver' from seg.dcm"),
+               "GTV_Mass_CT": ("label map", "label map mask/mask.nii.gz label 1, named after RTSTRUCT ROI "
+                                            "'GTV_Mass_CT' from RS.dcm")}
+    for k, (name, (source, detail)) in enumerate(origins.items()):
+        segment = seg.add_segment(name, source=source)
+        seg.modify(segment.id, Box((k, 0, 0), (k + 2, 3, 4)), np.ones((2, 3, 4), bool))
+        seg.set_properties(segment.id, source_detail=detail)
+    path = tmp_path / "imported.medseg"
+    save_session(path, state, "/data/ct")
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert {e["name"]: (e["source"], e["source_detail"]) for e in manifest["segments"]} == origins
+    restored = ViewerState(_volume())
+    apply_session(restored, load_session(path))
+    assert {s.name: (s.source, s.source_detail) for s in restored.segmentation.segments.values()} == origins
+
+
+def test_a_segment_saved_before_sources_had_details_opens_as_it_was(tmp_path):
+    """An older manifest's segment without ``source_detail`` (or even ``source``) opens as a manual segment."""
+    state = ViewerState(_volume())
+    seg = state.segmentation
+    segment = seg.add_segment("GTV")
+    seg.modify(segment.id, Box((1, 1, 1), (3, 4, 5)), np.ones((2, 3, 4), bool))
+    path = tmp_path / "old.medseg"
+    save_session(path, state, "/data/ct")
+    with zipfile.ZipFile(path) as archive:
+        entries = {name: archive.read(name) for name in archive.namelist()}
+    manifest = json.loads(entries["manifest.json"])
+    for entry in manifest["segments"]:
+        del entry["source"], entry["source_detail"]
+    entries["manifest.json"] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in entries.items():
+            archive.writestr(name, data)
+    restored = ViewerState(_volume())
+    apply_session(restored, load_session(path))
+    (again,) = restored.segmentation.segments.values()
+    assert (again.name, again.source, again.source_detail) == ("GTV", "manual", "")
+    assert np.array_equal(again.mask.to_dense(), segment.mask.to_dense())

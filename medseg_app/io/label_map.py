@@ -68,7 +68,10 @@ def save_label_map(segmentation: Segmentation, path: str | Path, segment_ids: li
 
 
 def load_label_map(path: str | Path, segmentation: Segmentation, names: dict | None = None) -> list[int]:
-    """Add one segment per label value found in ``path`` (on the segmentation's grid); returns their ids."""
+    """Add one segment per label value found in ``path`` (on the segmentation's grid); returns their ids. Each
+    keeps the source its sidecar names (what MedSeg saved), else says it was read from this label map."""
+    from .structure_files import structure_origin
+
     volume = read_image_file(path)
     if not volume.geometry.same_grid(segmentation.geometry, tol_mm=1e-2):
         raise LoadError(path, "is not on the image's grid (size, spacing, origin or direction differ).")
@@ -88,7 +91,9 @@ def load_label_map(path: str | Path, segmentation: Segmentation, names: dict | N
             name = entry.get("name", f"Label_{int(value)}") if isinstance(entry, dict) else str(entry)
             colour = entry.get("colour") if isinstance(entry, dict) else None
             segment = segmentation.add_segment(name, colour=colour, mask=volume.array == value)
-            if isinstance(entry, dict) and entry.get("source"):
+            if isinstance(entry, dict) and entry.get("source"):  # where it came from before it was saved
                 segment.source = entry["source"]
+            else:
+                segment.source, segment.source_detail = structure_origin("labelmap", path, name)
             ids.append(segment.id)
     return ids

@@ -210,11 +210,16 @@ def _read_rtstruct(path: str | Path, volume: Volume) -> list[RoiMask]:
 
 
 def load_rtstruct_into(segmentation: Segmentation, path: str | Path, volume: Volume) -> list[int]:
-    """Add one segment per ROI of the structure set to ``segmentation``; returns the new segment ids."""
+    """Add one segment per ROI of the structure set to ``segmentation`` (source "RTSTRUCT", the ROI and the file's
+    name as its detail); returns the new segment ids."""
+    from .structure_files import structure_origin
+
     if not segmentation.geometry.same_grid(volume.geometry):
         raise LoadError(path, "cannot be added because the segmentation is not on the image's grid.")
     ids = []
     for roi in read_rtstruct(path, volume):
-        segment = segmentation.add_segment(roi.name, roi.colour, mask=roi.mask.to_dense())
+        source, detail = structure_origin("rtstruct", path, roi.name)
+        segment = segmentation.add_segment(roi.name, roi.colour, source, roi.mask.to_dense())
+        segmentation.set_properties(segment.id, source_detail=detail)
         ids.append(segment.id)
     return ids

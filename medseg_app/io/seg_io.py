@@ -7,8 +7,9 @@ Writing: one binary SEG per call, one DICOM segment per MedSeg segment, referenc
   get category SCT 49755003 "Morphologically Abnormal Structure" and type SCT 4147007 "Mass" (the pair 3D Slicer
   and DCMQI use for tumours; "Mass" belongs to that category in CID 7151);
 - everything else gets category SCT 91723000 "Anatomical Structure" and type SCT 91772007 "Organ".
-- algorithm type: MANUAL for ``source == "manual"`` and imported structures, otherwise SEMIAUTOMATIC (threshold, region growing and AI
-  proposals are reviewed and edited by a person), with the algorithm named after the source.
+- algorithm type: MANUAL for ``source == "manual"`` and for structures read from a file (RTSTRUCT, SEG, label
+  map: drawn elsewhere), otherwise SEMIAUTOMATIC (threshold, region growing and AI proposals are reviewed and
+  edited by a person), with the algorithm named after the source.
 
 Reading (:func:`read_seg`): frames are placed on the volume's grid by Frame of Reference and each frame's
 ImagePositionPatient, so a SEG with omitted empty frames or frames in any order maps correctly; a SEG in another
@@ -193,9 +194,15 @@ def _read_seg(path, volume: Volume) -> list[tuple[str, tuple[int, int, int], np.
 
 
 def load_seg_into(segmentation: Segmentation, path, volume: Volume) -> list[int]:
-    """Add one segment per SEG segment; returns the new segment ids (one undo step)."""
+    """Add one segment per SEG segment (source "SEG", the segment and the file's name as its detail); returns the
+    new segment ids (one undo step)."""
+    from .structure_files import structure_origin
+
     ids = []
     with segmentation.gesture(f"Load {Path(path).name}"):
         for name, colour, mask in read_seg(path, volume):
-            ids.append(segmentation.add_segment(name, colour=colour, mask=mask).id)
+            source, detail = structure_origin("seg", path, name)
+            segment = segmentation.add_segment(name, colour=colour, source=source, mask=mask)
+            segmentation.set_properties(segment.id, source_detail=detail)
+            ids.append(segment.id)
     return ids

@@ -108,7 +108,9 @@ class Tool:
                 if was_empty and not segment.mask.empty:
                     if self.proposes:
                         segment.proposal = segment.mask.copy()
-                    seg.set_properties(segment_id, source=self.source)  # listeners (the segment list) hear it
+                    # listeners (the segment list) hear it; whatever the segment was read from before it was
+                    # emptied (an RTSTRUCT ROI, a model) no longer describes it
+                    seg.set_properties(segment_id, source=self.source, source_detail="")
         self.last_preview = None
         return changed
 

@@ -66,3 +66,39 @@ def test_empty_name_is_refused(panel, qtbot):
     panel.table.item(0, NAME).setText("  ")
     qtbot.waitUntil(lambda: panel.table.item(0, NAME).text() == name)
     assert next(iter(seg.segments.values())).name == name
+
+
+def test_the_source_column_says_which_file_a_structure_was_read_from(panel):
+    seg = panel.state.segmentation
+    mask = np.zeros(panel.state.volume.array.shape, bool)
+    mask[2:5, 3:6, 4:9] = True
+    origins = [("RTSTRUCT", "RTSTRUCT ROI 'GTV_Mass' from RS.dcm"), ("SEG", "SEG segment 'Liver' from seg.dcm"),
+               ("label map", "label map structure 'Cord' from labels.nii.gz")]
+    for source, detail in origins:
+        segment = seg.add_segment(source, source=source, mask=mask)
+        seg.set_properties(segment.id, source_detail=detail)
+    manual = seg.add_segment("Drawn")
+    for row, (source, detail) in enumerate(origins):
+        item = panel.table.item(row, SOURCE)
+        assert (item.text(), item.toolTip()) == (source, detail)
+    assert (panel.table.item(3, SOURCE).text(), panel.table.item(3, SOURCE).toolTip()) == ("manual", "manual")
+    seg.set_properties(manual.id, source="SEG", source_detail="SEG segment 'Drawn' from other.dcm")  # in place
+    assert panel.table.item(3, SOURCE).toolTip() == "SEG segment 'Drawn' from other.dcm"
+    panel.refresh()  # rebuilt rows say the same
+    assert [panel.table.item(r, SOURCE).text() for r in range(4)] == ["RTSTRUCT", "SEG", "label map", "SEG"]
+
+
+def test_a_tool_filling_an_emptied_imported_segment_makes_it_that_tools(panel):
+    from medseg_app.tools.base import EditContext
+    from medseg_app.tools.threshold import ThresholdTool
+
+    state, seg = panel.state, panel.state.segmentation
+    segment = seg.add_segment("GTV_Mass", source="RTSTRUCT")  # an RTSTRUCT ROI whose voxels were all erased
+    seg.set_properties(segment.id, source_detail="RTSTRUCT ROI 'GTV_Mass' from RS.dcm")
+    tool = ThresholdTool(lower=float(state.volume.array.min()), upper=float(state.volume.array.max()))
+    tool.activate(EditContext(state.volume, seg, segment.id))
+    tool.preview()
+    tool.apply()
+    assert (segment.source, segment.source_detail) == ("threshold", "")
+    item = panel.table.item(0, SOURCE)
+    assert (item.text(), item.toolTip()) == ("threshold", "threshold")

@@ -169,3 +169,29 @@ def test_the_save_dialog_offers_to_include_the_image(qtbot, main_window):
     dialog, box = session_save_dialog(main_window, "", True)
     qtbot.addWidget(dialog)
     assert box in dialog.findChildren(QCheckBox) and box.isChecked() and "copy of the image" in box.text()
+
+
+def test_a_session_keeps_where_the_sample_label_map_came_from(qtbot, main_window, tmp_path):
+    """The sample's image folder alone (no RTSTRUCT beside it) opens its label map twin, named after the RTSTRUCT
+    ROI: the source column says label map, the tooltip which file and which ROI; a session keeps both."""
+    from medseg_app.ui.segments.segment_list_panel import SOURCE
+
+    window = main_window
+    open_and_wait(qtbot, window, SAMPLE_CT / "image")
+    (gtv,) = window.state.segmentation.segments.values()
+    detail = "label map mask/mask.nii.gz label 1, named after RTSTRUCT ROI 'GTV_Mass_CT' from RS.dcm"
+    assert (gtv.name, gtv.source, gtv.source_detail) == ("GTV_Mass_CT", "label map", detail)
+    item = window.segment_list.table.item(0, SOURCE)
+    assert (item.text(), item.toolTip()) == ("label map", detail)
+    path = tmp_path / "twin.medseg"
+    window.sessions.ask_save_path = lambda: (str(path), True)  # with a copy of the image
+    assert window.sessions.save_as()
+    qtbot.waitUntil(lambda: not window.sessions.saving, timeout=60000)
+    assert [(e["source"], e["source_detail"]) for e in load_session(path).segments] == [("label map", detail)]
+    window.state.set_volume(ramp_volume())
+    with qtbot.waitSignal(window.study_loaded, timeout=60000):
+        window.sessions.open(path)
+    (restored,) = window.state.segmentation.segments.values()
+    assert (restored.name, restored.source, restored.source_detail) == ("GTV_Mass_CT", "label map", detail)
+    item = window.segment_list.table.item(0, SOURCE)
+    assert (item.text(), item.toolTip()) == ("label map", detail)

@@ -1,7 +1,8 @@
 """The segment list (a dock): add, delete, rename in place, recolour, show / hide, lock, opacity, the active segment.
 
 One row per segment: visibility, colour swatch (double-click: choose a colour), name (double-click: edit),
-lock and source (manual, threshold, region growing, AI model, or the RTSTRUCT / SEG / label map it was read from, the ROI and file in its tooltip). The selected row is the active segment, the one
+lock and source (manual, threshold, region growing, AI model, or the RTSTRUCT / SEG / label map it was read from;
+its tooltip says more: the ROI and the file, or the model). The selected row is the active segment, the one
 the tools edit. The list follows the segmentation (undo / redo, tool results, a new study) through its events.
 """
 
