@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from ..core.errors import CommandError
-from .common import MedSegParser, add_model_run_options
+from .common import MedSegParser, add_model_run_options, trusted_bundle
 from ..batch.inputs import Study, is_image_file_path, match_cohort, read_inputs
 from ..batch.pool import Progress, clock, default_workers, gpu_count, open_pool, task_failure, threads_per_worker
 from ..batch.segment_task import DICOM_FORMATS, FILES, done_marker, failure_row, run_study, write_atomic
@@ -52,18 +52,6 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _check_model(args: argparse.Namespace):
-    from ..ai.bundle import find_bundle
-    from ..ai.trust import is_trusted, trust
-
-    bundle = find_bundle(args.model)
-    if bundle.needs_trust and not is_trusted(bundle):
-        if not args.trust:
-            raise CommandError(f"model {bundle.name} runs Python code from its configs; rerun with --trust if you "
-                               "trust where it came from.")
-        trust(bundle)
-    return bundle
-
 
 def _settings(args: argparse.Namespace, studies: list[Study], formats: list[str]) -> tuple[dict, object]:
     if args.workers is not None and args.workers < 1:
@@ -71,7 +59,7 @@ def _settings(args: argparse.Namespace, studies: list[Study], formats: list[str]
     out = Path(args.out).absolute()
     if out.exists() and not out.is_dir():
         raise CommandError(f"--out {out} is a file; it must be a folder (made when missing).")
-    bundle = _check_model(args)
+    bundle = trusted_bundle(args)
     dicom_formats = [f for f in formats if f in DICOM_FORMATS]
     not_dicom = [s.id for s in studies if is_image_file_path(s.image)]
     if dicom_formats and not_dicom:

@@ -49,6 +49,21 @@ def _takes_value(action: argparse.Action) -> bool:
                                    argparse._VersionAction, argparse.BooleanOptionalAction))
 
 
+def trusted_bundle(args: argparse.Namespace):
+    """The model ``--model`` names; one whose configs run Python code needs ``--trust`` (given once, it is kept)."""
+    from ..ai.bundle import find_bundle
+    from ..ai.trust import is_trusted, trust
+    from ..core.errors import CommandError
+
+    bundle = find_bundle(args.model)
+    if bundle.needs_trust and not is_trusted(bundle):
+        if not args.trust:
+            raise CommandError(f"model {bundle.name} runs Python code from its configs; rerun with --trust if you "
+                               "trust where it came from.")
+        trust(bundle)
+    return bundle
+
+
 def add_model_run_options(p: argparse.ArgumentParser) -> None:
     """--model, --device and --trust, shared by ``medseg segment`` and ``medseg batch``."""
     p.add_argument("--model", required=True, help="model name (see 'medseg models') or a bundle folder")

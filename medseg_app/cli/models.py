@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..core.errors import CommandError
 from ..core.prompt_box import parse_box
-from .common import MedSegParser, add_model_run_options
+from .common import MedSegParser, add_model_run_options, trusted_bundle
 
 
 def _models_table(rows: list[dict]) -> str:
@@ -45,9 +45,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    from ..ai.bundle import find_bundle
     from ..ai.inference import Predictor
-    from ..ai.trust import is_trusted, trust
     from ..core.segmentation import Segmentation
     from ..io import load_volume
     from ..io.label_map import save_label_map, sidecar_path
@@ -56,12 +54,7 @@ def cmd_segment(args: argparse.Namespace) -> int:
     existing = [p for p in (out, sidecar_path(out)) if p.exists()]
     if existing and not args.force:
         raise CommandError(f"{existing[0]} already exists; use --force to overwrite it.")
-    bundle = find_bundle(args.model)
-    if bundle.needs_trust and not is_trusted(bundle):
-        if not args.trust:
-            raise CommandError(f"model {bundle.name} runs Python code from its configs; rerun with --trust if you "
-                               "trust where it came from.")
-        trust(bundle)
+    bundle = trusted_bundle(args)
     box = parse_box(args.box) if args.box else None
     if bundle.needs_box and box is None:
         raise CommandError(f"model {bundle.name} needs --box x0,y0,z0,x1,y1,z1 (mm, LPS) around the lesion.")

@@ -29,7 +29,7 @@ from ...io.dicom_scan import CancelFn, ProgressFn, SeriesEntry
 from ...core.errors import LoadError
 from ...io.load import load_series
 from ...io.session_file import load_image_copy
-from ...io.structure_files import frame_of_reference_uids, read_structures, structure_origins
+from ...io.structure_files import frame_of_reference_uids, read_structures, structure_origin
 
 
 @dataclass
@@ -96,7 +96,7 @@ def matching_structures(volume: Volume, objects, cancelled: CancelFn | None = No
             try:
                 found = read_structures(file.path, volume, drop_empty=True)
                 structures += found
-                origins += structure_origins(file.path, found)
+                origins += [structure_origin(entry.kind.lower(), file.path, name) for name, _, _ in found]
             except LoadError as exc:
                 volume.warnings.append(str(exc))
                 continue

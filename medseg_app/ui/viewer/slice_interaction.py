@@ -64,7 +64,7 @@ class IndexPath:
 class GestureHandler(Protocol):
     def gesture(self, gesture: SliceGesture) -> bool:
         """Act on a gesture; for a press, True takes the gesture (its drag and release come here too) and
-        False leaves the press to the crosshair. For a hover, True asks for the views to be redrawn."""
+        False leaves the press to the crosshair. For a drag, release or hover, True asks for a redraw."""
 
     def overlay(self) -> list:
         """What to draw over the slice views now (BrushOutline, SeedMarks, IndexPath)."""
@@ -106,8 +106,8 @@ class SliceInteraction:
             view.update()
 
     def release(self, view: "SliceView", event) -> None:
-        self.handler.gesture(self._gesture("release", view, event))
-        view.update()
+        if self.handler.gesture(self._gesture("release", view, event)):
+            view.update()
 
     def hover(self, view: "SliceView", event) -> None:
         previous = self._hover[0] if self._hover else None
