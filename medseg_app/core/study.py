@@ -30,6 +30,9 @@ from .window_level import COLOUR_MAPS, WindowLevel, volume_default_window
 StudyListener = Callable[[str, int], None]
 
 LAYER_COLOUR_MAPS = ("grey", "hot", "rainbow", "inverted")
+# how an overlay meets the layers under it: alpha blend at ``opacity`` (the usual fusion), or the registration
+# checks a user looks at: a checkerboard of reference and layer, their absolute difference (each windowed)
+FUSION_MODES = ("blend", "checkerboard", "difference")
 
 
 class LayerError(LoadError):
@@ -53,6 +56,7 @@ class ImageLayer:
     colour_map: str = "grey"
     opacity: float = 1.0
     visible: bool = True
+    fusion_mode: str = "blend"  # one of FUSION_MODES
     transform: LayerTransform = field(default_factory=LayerTransform.identity)
     registered: bool = True  # False: another Frame of Reference and neither registered nor confirmed
     registration_note: str = ""  # how the transform was obtained: "same frame of reference", "rigid MI", ...
@@ -167,8 +171,13 @@ class Study:
 
     # --- display ----------------------------------------------------------------------------
     def set_display(self, layer_id: int, *, window: WindowLevel | None = None, colour_map: str | None = None,
-                    opacity: float | None = None, visible: bool | None = None) -> None:
+                    opacity: float | None = None, visible: bool | None = None,
+                    fusion_mode: str | None = None) -> None:
         layer = self.layer(layer_id)
+        if fusion_mode is not None:
+            if fusion_mode not in FUSION_MODES:
+                raise ValueError(f"unknown fusion mode {fusion_mode!r}; one of {', '.join(FUSION_MODES)}")
+            layer.fusion_mode = fusion_mode
         if colour_map is not None:
             if colour_map not in LAYER_COLOUR_MAPS and colour_map not in COLOUR_MAPS:
                 raise ValueError(f"unknown colour map {colour_map!r}")

@@ -2,9 +2,10 @@
 
 The crosshair is one voxel index (i, j, k) shared by the three slice views: each view shows the slice through
 it, so clicking in one view moves the other two. Views subscribe with :meth:`ViewerState.subscribe` and are
-told which aspect changed ("volume", "crosshair", "window", "preview"); the GUI does its drawing on that call.
+told which aspect changed ("volume", "crosshair", "window", "preview", "layers"); the GUI does its drawing on that call.
 
-The overlays are the segments of ``segmentation`` (a new, empty one with every volume). Segment edits reach
+``study`` (:class:`core.study.Study`) holds ``volume`` as its reference and the image layers fused over it; its
+changes reach the views as "layers". The overlays are the segments of ``segmentation`` (a new, empty one with every volume). Segment edits reach
 listeners of :meth:`subscribe_segments` as ``(what, segment_id, box)``, whichever Segmentation is current, so
 a view repaints only when the changed box reaches its slice. A tool's preview (what Apply would write) is
 ``preview``: a list of ``(box, region, mode)`` drawn as a distinct overlay until it is applied or dropped.
@@ -19,6 +20,7 @@ import numpy as np
 from .box import Box
 from .display_axes import VIEWS, ViewAxes, screen_to_index, slice_count, view_axes
 from .segmentation import Segmentation
+from .study import Study
 from .volume import Volume
 from .window_level import COLOUR_MAPS, WindowLevel, volume_default_window
 
@@ -33,6 +35,7 @@ class ViewerState:
         self._segment_listeners: list[SegmentListener] = []
         self.volume: Volume | None = None
         self.segmentation: Segmentation | None = None
+        self.study: Study | None = None  # the reference (``volume``) and its image layers
         self.preview: list[PreviewChange] = []
         self.label_colours: np.ndarray | None = None  # (n_labels, 3) uint8 RGB of the last label map, row 0 unused
         self.label_opacity = 0.4
@@ -62,6 +65,12 @@ class ViewerState:
                     listener(what, segment_id, box)
         return forward
 
+    def _forward_study(self, study: Study):
+        def forward(what: str, layer_id: int) -> None:
+            if study is self.study:  # "layers": a layer was added, removed, moved, restyled or re-registered
+                self._notify("layers")
+        return forward
+
     # --- content ----------------------------------------------------------------------------
     def set_volume(self, volume: Volume, labels: np.ndarray | None = None,
                    label_colours: np.ndarray | None = None, label_names: dict[int, str] | None = None,
@@ -75,6 +84,8 @@ class ViewerState:
         self.preview = []
         self.segmentation = Segmentation(volume.geometry)
         self.segmentation.subscribe(self._forward(self.segmentation))
+        self.study = Study(volume)
+        self.study.subscribe(self._forward_study(self.study))
         self._notify("volume")
         if labels is not None:
             self.set_labels(labels, label_colours, label_names, "label map", label_details)
