@@ -82,6 +82,18 @@ class LayerTransform:
         m = self.layer_to_reference
         return p @ m[:3, :3].T + m[:3, 3]
 
+    def inverse(self) -> "LayerTransform":
+        """The same correspondence seen from the layer: layer patient point → reference patient point."""
+        return LayerTransform(self.layer_to_reference)
+
+    def box_to_layer(self, corners) -> np.ndarray:
+        """A box given by two opposite reference-patient corners (LPS mm) in the layer's patient space: (2, 3) lower
+        and upper corners of the bounding box of its 8 transformed corners (the same box for the identity)."""
+        a, b = np.asarray(corners, dtype=float).reshape(2, 3)
+        eight = np.array([[x, y, z] for x in (a[0], b[0]) for y in (a[1], b[1]) for z in (a[2], b[2])])
+        mapped = self.map_to_layer(eight)
+        return np.stack([mapped.min(axis=0), mapped.max(axis=0)])
+
     def then(self, other: "LayerTransform") -> "LayerTransform":
         """This transform followed by ``other`` (reference → this layer → other's layer)."""
         return LayerTransform(other.reference_to_layer @ self.reference_to_layer)

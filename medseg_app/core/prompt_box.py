@@ -61,6 +61,19 @@ class PromptBox:
         return Box(tuple(int(v) for v in start[::-1]), tuple(int(v) for v in stop[::-1]))
 
 
+def voxels_in_lps_box(geometry: ImageGeometry, corners) -> Box:
+    """The voxels of ``geometry`` (numpy order, half-open, clipped to the image) whose centres lie in the index-space
+    bounding box of a box given by two opposite LPS corners (mm): what a tool limited to a box may touch."""
+    a, b = np.asarray(corners, dtype=float).reshape(2, 3)
+    eight = np.array([[x, y, z] for x in (a[0], b[0]) for y in (a[1], b[1]) for z in (a[2], b[2])])
+    idx = geometry.patient_to_index(eight)
+    size = np.asarray(geometry.size)
+    start = np.clip(np.ceil(idx.min(axis=0) - 1e-6), 0, size).astype(int)
+    stop = np.clip(np.floor(idx.max(axis=0) + 1e-6) + 1, 0, size).astype(int)
+    stop = np.maximum(stop, start)
+    return Box(tuple(int(v) for v in start[::-1]), tuple(int(v) for v in stop[::-1]))
+
+
 def _clipped(geometry: ImageGeometry, lo, hi, view: str) -> PromptBox:
     top = np.asarray(geometry.size, float) - 0.5
     lo = np.clip(lo, -0.5, top)
