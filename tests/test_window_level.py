@@ -43,8 +43,11 @@ def test_colour_maps():
     hot = colour_table("hot")
     assert hot[0].tolist() == [0, 0, 0] and hot[255].tolist() == [255, 255, 255]
     assert hot[100, 0] > hot[100, 1] >= hot[100, 2]
+    jet = colour_table("rainbow")
+    assert jet[0, 2] > 100 and jet[0, :2].tolist() == [0, 0]  # dark blue
+    assert jet[128, 1] == 255 and jet[255, 0] > 100 and jet[255, 1:].tolist() == [0, 0]  # green middle, dark red top
     with pytest.raises(ValueError):
-        colour_table("rainbow")
+        colour_table("viridis")
 
 
 def test_overlay_blend_is_translucent_and_only_where_labelled():

@@ -10,7 +10,8 @@ until the user registers it or confirms that the scanners share coordinates (:me
 ``on_reference(layer_id)`` gives the layer resampled onto the reference grid (linear, NaN outside), computed once
 per transform and kept: every intensity tool, statistic and the fused display reads that, so "source layer" is the
 same code path as the reference itself. Listeners hear ``(what, layer_id)`` with what in: "added", "removed",
-"order", "display" (window, colour map, opacity, visibility), "transform".
+"order", "display" (window, colour map, opacity, visibility), "transform", "resampled" (:meth:`on_reference`
+filled by a background job).
 """
 
 from __future__ import annotations
@@ -214,6 +215,34 @@ class Study:
     def unregistered(self) -> list[ImageLayer]:
         return [layer for layer in self.overlays if not layer.registered]
 
+    def rereference(self, layer_id: int) -> "Study":
+        """A new study with layer ``layer_id`` as its reference (Segment ▸ Copy segments to another layer): the
+        old reference becomes an overlay with the inverse of that layer's transform, every other layer's transform
+        is re-expressed from the new reference (new reference → old reference → layer); ids, names and display
+        settings are kept. This study is left as it was; the segments must be carried over separately
+        (core/segmentation_transfer.py)."""
+        chosen = self.layer(layer_id)
+        if chosen is self.reference:
+            raise LayerError("that layer", "is already the reference.")
+        new_to_old = chosen.transform.inverse()
+        study = Study(chosen.volume, chosen.name)
+        study._ids = itertools.count(max(layer.id for layer in self.layers) + 1)
+        first = study.layers[0]
+        first.id, first.window, first.colour_map = chosen.id, chosen.window, chosen.colour_map
+        first.opacity, first.visible, first.fusion_mode = 1.0, True, "blend"
+        for layer in self.layers:
+            if layer is chosen:
+                continue
+            was_reference = layer is self.reference
+            moved = ImageLayer(layer.id, layer.volume, layer.name, layer.window, colour_map=layer.colour_map,
+                               opacity=0.5 if was_reference else layer.opacity, visible=layer.visible,
+                               fusion_mode=layer.fusion_mode,
+                               transform=new_to_old if was_reference else new_to_old.then(layer.transform),
+                               registered=(layer.registered and chosen.registered) or was_reference,
+                               registration_note="former reference" if was_reference else layer.registration_note)
+            study.layers.append(moved)
+        return study
+
     # --- layer voxels on the reference grid ------------------------------------------------
     def on_reference(self, layer_id: int) -> Volume:
         """The layer's voxels on the reference grid (the reference's own Volume for the reference); kept until the
@@ -224,9 +253,16 @@ class Study:
         cached = self._resampled.get(layer_id)
         if cached is not None and cached[0] is layer.transform:
             return cached[1]
-        volume = resample_onto_reference(layer.volume, layer.transform, self.geometry)
-        self._resampled[layer_id] = (layer.transform, volume)
+        transform = layer.transform
+        volume = resample_onto_reference(layer.volume, transform, self.geometry)
+        if any(other is layer for other in self.layers):  # a layer removed meanwhile (a background job) keeps none
+            self._resampled[layer_id] = (transform, volume)
         return volume
+
+    def announce_resampled(self, layer_id: int) -> None:
+        """A background job has filled :meth:`on_reference`'s cache for the layer: the views may read it now."""
+        if self.cached_on_reference(layer_id) is not None:
+            self._notify("resampled", layer_id)
 
     def cached_on_reference(self, layer_id: int) -> Volume | None:
         """:meth:`on_reference` if it is ready, else None (the GUI thread's question)."""

@@ -44,7 +44,7 @@ PET_PRESETS = {
     "SUV 0–5": WindowLevel.from_range(0, 5),
     "SUV 0–10": WindowLevel.from_range(0, 10),
 }
-COLOUR_MAPS = ("grey", "inverted", "hot")
+COLOUR_MAPS = ("grey", "inverted", "hot", "rainbow")
 
 
 def presets_for(modality: str, units: str) -> dict[str, WindowLevel]:
@@ -102,6 +102,8 @@ def colour_table(name: str) -> np.ndarray:
         rgb = np.stack([1 - ramp] * 3, axis=1)
     elif name == "hot":
         rgb = np.stack([np.clip(3 * ramp, 0, 1), np.clip(3 * ramp - 1, 0, 1), np.clip(3 * ramp - 2, 0, 1)], axis=1)
+    elif name == "rainbow":  # MATLAB's jet: dark blue → blue → cyan → yellow → red → dark red
+        rgb = np.stack([np.clip(1.5 - np.abs(4 * ramp - c), 0, 1) for c in (3, 2, 1)], axis=1)
     else:
         raise ValueError(f"unknown colour map {name!r}; choose one of {', '.join(COLOUR_MAPS)}")
     return np.round(rgb * 255).astype(np.uint8)
