@@ -7,7 +7,9 @@ A session file is a zip archive (entries stored, not deflated) holding
   "image": {path, series_uid, frame_of_reference_uid, size [i,j,k], spacing [3], origin [3], direction [9],
   modality, units, copy_in (optional), copy (version 2 only)},
   "segments": [{id, name, colour, visible, opacity, locked, source, source_detail, box, file,
-  proposal_box, proposal_file}], "active_id", "view": {crosshair [i,j,k], window, level, colour_map}}``;
+  proposal_box, proposal_file}], "active_id", "view": {crosshair [i,j,k], window, level, colour_map},
+  "layers": [...]}`` (the study's image layers over the reference, their display and transforms: see
+  :mod:`.session_layers`; absent in sessions written before layers, which hold the reference alone);
 - one payload per mask (``masks/<id>.bin``, ``masks/<id>.proposal.bin``): the mask's bounding box contents
   (numpy order k, j, i; ``box`` = ``[[k0, j0, i0], [k1, j1, i1]]``, half-open) as ``np.packbits`` of the C-order
   bool array, then zlib;
@@ -55,6 +57,7 @@ from ..core.sparse_mask import SparseMask
 from ..core.volume import SourceIdentity, Volume
 from .session_image_copy import (  # noqa: F401 - IMAGE_COPY_FILE and SessionError are part of this module's API
     IMAGE_COPY_FILE, ImageCopy, SessionError, _read_nrrd, image_copy_entry)
+from .session_layers import layer_copy_payloads, layer_entries
 
 FORMAT = "medseg-session"
 FORMAT_VERSION = 2  # the newest this module reads and writes
@@ -100,6 +103,7 @@ class SessionData:
     view: dict = field(default_factory=dict)
     active_id: int | None = None
     path: str = ""  # the session file it was read from
+    layers: list[dict] | None = None  # the overlays (io.session_layers); None: a session from before layers
 
     @property
     def has_image_copy(self) -> bool:
@@ -139,7 +143,8 @@ def snapshot_segments(segmentation, changed: set[int] | None = None) -> list[Seg
     return out
 
 
-def build_manifest(image: dict, snapshots: list[SegmentSnapshot], view: dict, active_id=None) -> dict:
+def build_manifest(image: dict, snapshots: list[SegmentSnapshot], view: dict, active_id=None,
+                   layers: list[dict] | None = None) -> dict:
     segments = []
     for snap in snapshots:
         entry = {"id": snap.id, **snap.properties, "box": _box_json(snap.box), "file": f"masks/{snap.id}.bin",
@@ -149,8 +154,11 @@ def build_manifest(image: dict, snapshots: list[SegmentSnapshot], view: dict, ac
             entry["proposal_file"] = f"masks/{snap.id}.proposal.bin"
         segments.append(entry)
     version = FORMAT_VERSION if image.get("copy") else REFERENCE_FORMAT_VERSION
-    return {"format": FORMAT, "format_version": version, "image": image, "segments": segments,
-            "active_id": active_id, "view": view}
+    manifest = {"format": FORMAT, "format_version": version, "image": image, "segments": segments,
+                "active_id": active_id, "view": view}
+    if layers is not None:
+        manifest["layers"] = layers
+    return manifest
 
 
 def encode_payloads(snapshots: list[SegmentSnapshot], cache: dict[str, bytes] | None = None) -> tuple[dict, list]:
@@ -221,11 +229,13 @@ class SessionJob:
     manifest: dict
     snapshots: list[SegmentSnapshot]
     volume: Volume | None = None  # set: the session holds a copy of this image
+    layer_copies: dict = field(default_factory=dict)  # entry name -> ImageCopy of an image layer
 
     def write(self) -> None:
         payloads, _ = encode_payloads(self.snapshots)
         if self.volume is not None:
             payloads[IMAGE_COPY_FILE] = ImageCopy(self.volume)
+        payloads.update(self.layer_copies)
         write_atomic(self.path, self.manifest, payloads)
 
 
@@ -239,8 +249,10 @@ def session_job(path: str | Path, state, image_path: str = "", include_image: bo
     image = image_reference(volume, image_path, copy_in)
     if include_image:
         image["copy"] = image_copy_entry(volume)
-    manifest = build_manifest(image, snapshots, view_state(state), state.segmentation.active_id)
-    return SessionJob(Path(path), manifest, snapshots, volume if include_image else None)
+    layers = layer_entries(state.study, include_image)
+    manifest = build_manifest(image, snapshots, view_state(state), state.segmentation.active_id, layers)
+    return SessionJob(Path(path), manifest, snapshots, volume if include_image else None,
+                      layer_copies=layer_copy_payloads(state.study, layers))
 
 
 def save_session(path: str | Path, state, image_path: str = "", include_image: bool = False,
@@ -280,14 +292,16 @@ def load_session(path: str | Path) -> SessionData:
                 entry["proposal"] = (decode_mask(shape, _box(entry["proposal_box"]), archive.read(entry["proposal_file"]))
                                      if entry.get("proposal_file") else None)
                 segments.append(entry)
-            copy = image.get("copy")
-            if copy and copy.get("file") not in archive.namelist():
-                raise SessionError(f"{path} should hold a copy of the image ({copy.get('file')}), but does not.")
+            layers = manifest.get("layers")
+            for copy in [image.get("copy")] + [entry.get("copy") for entry in layers or []]:
+                if copy and copy.get("file") not in archive.namelist():
+                    raise SessionError(f"{path} should hold a copy of an image ({copy.get('file')}), but does not.")
     except SessionError:
         raise
     except (OSError, KeyError, TypeError, ValueError, zipfile.BadZipFile, zlib.error) as exc:
         raise SessionError(f"{path} could not be read as a MedSeg session ({type(exc).__name__}: {exc}).") from exc
-    return SessionData(image, segments, manifest.get("view", {}), manifest.get("active_id"), str(path))
+    return SessionData(image, segments, manifest.get("view", {}), manifest.get("active_id"), str(path),
+                       [dict(entry) for entry in layers] if layers is not None else None)
 
 
 def recorded_geometry(image: dict) -> ImageGeometry:
