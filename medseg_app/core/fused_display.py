@@ -19,8 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .display_axes import ViewAxes
+from .display_axes import ViewAxes, slice_of
 from .geometry import ImageGeometry
+from .layer_resampling import resample_plane
 from .window_level import WindowLevel, colour_table
 
 TRANSPARENT = 255  # the overlay level of a pixel outside the layer
@@ -178,3 +179,31 @@ class FusedComposer:
             np.take(self.tables(reference_colour_map, plane)[1], self._index, out=self._layer)
             draw_over(out, self._layer)
         return out
+
+
+def study_overlay_key(study) -> tuple:
+    """What a view's overlay planes depend on: each visible overlay's display settings, transform and whether its
+    whole-volume resample (``Study.cached_on_reference``) is ready; changes when any of them does."""
+    if study is None:
+        return ()
+    return tuple((layer.id, layer.window, layer.colour_map, round(float(layer.opacity), 4), layer.fusion_mode,
+                  id(layer.transform), study.cached_on_reference(layer.id) is not None)
+                 for layer in study.overlays if layer.visible)
+
+
+def study_overlay_planes(study, axes: ViewAxes, index: int) -> list[OverlayPlane]:
+    """The visible overlays' planes at slice ``index`` of a view, in drawing order: a slice of the layer's
+    resample onto the reference grid when it is ready, else the displayed slice resampled on the fly."""
+    planes = []
+    geometry = study.geometry
+    for layer in study.overlays:
+        if not layer.visible:
+            continue
+        cached = study.cached_on_reference(layer.id)
+        if cached is not None:
+            values = slice_of(cached.array, axes, index)
+        else:
+            values = resample_plane(layer.volume, layer.transform, geometry, plane_indices(geometry, axes, index))
+        planes.append(OverlayPlane(values, layer.window, layer.colour_map, layer.opacity, layer.fusion_mode,
+                                   checker_square_px(geometry, axes)))
+    return planes

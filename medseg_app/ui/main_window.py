@@ -16,7 +16,9 @@ from ..io import scan
 from ..io.image_files import is_image_file
 from ..io.load import select_series
 from .ai.panel import AiPanel
+from .layers.layers_dock import LayersDock
 from .viewer.cursor_readout import CursorReadout
+from .viewer.overlay_resampler import OverlayResampler
 from .study.load_progress import LoadProgress
 from .worker import LoadWorker
 from .session.recent_files import RecentFiles
@@ -116,7 +118,11 @@ class MainWindow(QMainWindow):
         self.ai_panel = AiPanel(self.state, [self.grid.slice_view(v) for v in ("axial", "coronal", "sagittal")],
                                 self.tools, self)  # a tab beside Statistics; its box sits in front of the tools
         self.tabifyDockWidget(self.statistics, self.ai_panel)
+        self.layers_dock = LayersDock(self.state, self)  # a tab beside Segments; the fused image layers
+        self.tabifyDockWidget(self.segment_list, self.layers_dock)
+        self.overlay_resampler = OverlayResampler(self.state, self)  # each layer onto the reference grid
         self.tool_panel.raise_()
+        self.segment_list.raise_()
         self.state.subscribe_segments(lambda *_: self._undo_refresh_soon())
         self.state.subscribe(lambda what: what in ("volume", "segmentation") and self._undo_refresh_soon())
 
@@ -193,6 +199,7 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.segment_list.toggleViewAction())
         view_menu.addAction(self.tool_panel.toggleViewAction())
+        view_menu.addAction(self.layers_dock.toggleViewAction())
         statistics = self.statistics.toggleViewAction()
         statistics.triggered.connect(lambda on: on and self.statistics.raise_())
         view_menu.addAction(statistics)
@@ -312,6 +319,7 @@ class MainWindow(QMainWindow):
         self.loader.wait()
         self.tool_worker.cancel()
         self.tool_worker.wait()
+        self.overlay_resampler.shutdown()
         self.exchange.shutdown()
         self.statistics.shutdown()
         self.ai_panel.shutdown()

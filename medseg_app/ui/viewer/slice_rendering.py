@@ -1,4 +1,7 @@
-"""One view's slice (+ label fill and outline, or segment layers) as a QImage, re-using its buffers.
+"""One view's slice (+ label fill and outline, or image layers and segment layers) as a QImage, re-using buffers.
+
+Image layers (a PET or MR fused over the planning CT) are composed over the windowed reference slice by
+:class:`core.fused_display.FusedComposer` before the segments; they are part of the cached base.
 
 Segments: :meth:`SliceRendering.render_segments` keeps the windowed slice (the base) until the slice, window or
 colour map changes, and composes the segment layers (:mod:`core.segment_display`) over a copy of it, so an edit
@@ -15,6 +18,7 @@ import numpy as np
 from PySide6.QtGui import QImage
 
 from ...core.display_axes import ViewAxes, slice_of
+from ...core.fused_display import FusedComposer, OverlayPlane
 from ...core.heat_overlay import HeatLayer, blend_heat
 from ...core.segment_display import SegmentLayer, blend_layers
 from ...core.window_level import WindowLevel, blend_table, to_grey8
@@ -65,6 +69,7 @@ class SliceRendering:
         self._planes: dict[str, np.ndarray] = {}
         self._base = np.zeros((1, 1), np.uint32)
         self._base_key = None
+        self._composer = FusedComposer()
 
     def _contiguous(self, name: str, plane: np.ndarray) -> np.ndarray:
         """Sagittal and coronal planes are strided views: gather them once, into a kept buffer, before use."""
@@ -96,18 +101,29 @@ class SliceRendering:
                 table = np.ascontiguousarray(np.vstack([table, _outline_rows(label_colours)]))
             self._blend, self._blend_key = table, blend_key
 
-    def render(self, array: np.ndarray, axes: ViewAxes, index: int, window: WindowLevel, colour_map: str,
-               labels: np.ndarray | None = None, label_colours: np.ndarray | None = None,
-               opacity: float = 0.4) -> QImage:
+    def _window(self, array: np.ndarray, axes: ViewAxes, index: int, window: WindowLevel) -> np.ndarray:
+        """The slice's grey levels, in ``self._grey8``."""
         plane = self._contiguous("image", slice_of(array, axes, index))
         self._buffers(plane.shape)
-        self._tables(array.dtype, window, colour_map, label_colours if labels is not None else None, opacity)
         grey8 = self._grey8
         if self._grey_table is not None:
             unsigned = plane.view(np.uint8 if plane.dtype.itemsize == 1 else np.uint16)
             np.take(self._grey_table, unsigned, out=grey8)
         else:
             to_grey8(plane, window, out=grey8)
+        return grey8
+
+    def render(self, array: np.ndarray, axes: ViewAxes, index: int, window: WindowLevel, colour_map: str,
+               labels: np.ndarray | None = None, label_colours: np.ndarray | None = None,
+               opacity: float = 0.4, overlays: list[OverlayPlane] | None = None) -> QImage:
+        """The windowed slice, then ``overlays`` (image layers, drawing order) over it, then ``labels``."""
+        self._tables(array.dtype, window, colour_map, label_colours if labels is not None else None, opacity)
+        grey8 = self._window(array, axes, index, window)
+        if overlays:
+            self._composer.compose(grey8, colour_map, overlays, self.rgba)
+            if labels is not None:
+                raise ValueError("image layers are drawn with segment layers (render_segments), not a label map")
+            return self.image
         if labels is None:
             np.take(self._blend[0], grey8, out=self.rgba)
             return self.image
@@ -122,12 +138,15 @@ class SliceRendering:
         return self.image
 
     def render_segments(self, array: np.ndarray, axes: ViewAxes, index: int, window: WindowLevel, colour_map: str,
-                        layers: list[SegmentLayer], heat: HeatLayer | None = None) -> QImage:
-        """The windowed slice with ``layers`` blended over it (in order), then ``heat`` (an AI uncertainty map's
-        cut, only its rectangle is touched); the slice itself is cached."""
-        key = (id(array), array.shape, axes, index, window, colour_map)
+                        layers: list[SegmentLayer], heat: HeatLayer | None = None,
+                        overlays=None, overlay_key=()) -> QImage:
+        """The windowed slice with image layers over it, then ``layers`` blended over it (in order), then ``heat``
+        (an AI uncertainty map's cut, only its rectangle is touched). The slice and its image layers (the base) are
+        cached: ``overlays()`` returns the image layers' planes and is called only when the base is redrawn, which
+        is when the slice, window, colour map or ``overlay_key`` (what the planes depend on) changes."""
+        key = (id(array), array.shape, axes, index, window, colour_map, overlay_key)
         if key != self._base_key:
-            self.render(array, axes, index, window, colour_map)
+            self.render(array, axes, index, window, colour_map, overlays=overlays() if overlays else None)
             if self._base.shape != self.rgba.shape:
                 self._base = np.empty_like(self.rgba)
             np.copyto(self._base, self.rgba)

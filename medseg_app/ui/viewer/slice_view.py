@@ -4,7 +4,9 @@ Mouse and keys (ITK-SNAP / 3D Slicer habits): wheel scrolls slices, Ctrl+wheel z
 left click / drag moves the crosshair, middle drag pans, right drag changes window / level, double-click
 asks to maximise the view, arrows and Page Up / Down step slices, F fits the slice to the view.
 
-Segments are drawn from the state's segmentation, each visible one as a translucent fill and an outline; a tool's
+The study's visible image layers (a PET or MR over the reference) are fused over the slice first, each with its own
+window, colour map, opacity and fusion mode (core/fused_display.py); then segments are drawn from the state's
+segmentation, each visible one as a translucent fill and an outline; a tool's
 preview on top in its own colours, and an AI result's uncertainty (``set_heat``) over all. A segment edit
 repaints a view only when the changed box reaches its slice.
 While a segmentation tool is active, ``interactor`` (the tool controller) gets the left button first: its
@@ -20,6 +22,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ...core.display_axes import index_to_screen, pixel_size_mm, screen_to_index
+from ...core.fused_display import study_overlay_key, study_overlay_planes
 from ...core.heat_overlay import heat_layer
 from ...core.segment_display import PREVIEW_COLOURS, SegmentLayer, box_on_slice, box_plane, segment_layers
 from ...core.viewer_state import ViewerState
@@ -106,7 +109,8 @@ class SliceView(QWidget):
 
     def _frame_key(self):
         s = self.state
-        return (id(s.volume), self.state.slice_index(self.view), s.window, s.colour_map, self._overlay_version)
+        return (id(s.volume), self.state.slice_index(self.view), s.window, s.colour_map, self._overlay_version,
+                study_overlay_key(s.study))
 
     def layers(self) -> list[SegmentLayer]:
         """What is drawn over the slice: the visible segments in list order, then the tool preview."""
@@ -126,8 +130,10 @@ class SliceView(QWidget):
             s = self.state
             heat = None if self.heat is None else heat_layer(*self.heat, self.axes, s.slice_index(self.view),
                                                              s.volume.array.shape)
-            self._rendering.render_segments(s.volume.array, self.axes, s.slice_index(self.view), s.window,
-                                            s.colour_map, self.layers(), heat)
+            index = s.slice_index(self.view)
+            overlays = (lambda: study_overlay_planes(s.study, self.axes, index)) if key[-1] else None
+            self._rendering.render_segments(s.volume.array, self.axes, index, s.window, s.colour_map, self.layers(),
+                                            heat, overlays, key[-1])
             self._rendered_key = key
         return self._rendering.image
 
