@@ -1,8 +1,10 @@
 """``medseg convert --image IMAGE --seg INPUT --out OUTPUT [--format F] [--force]``: structures from one format to
 another on IMAGE's grid, with a read-back check of DICOM output.
 
-INPUT is a label map (NIfTI / NRRD / MetaImage, names from its JSON sidecar; resampled onto IMAGE by nearest
-neighbour when on another grid), an RTSTRUCT or a SEG (recognised by reading the file's SOP Class / Modality, not
+INPUT is a label map (NIfTI / NRRD / MetaImage, names and colours from its JSON sidecar; when on another grid, as a
+PET-grid AI result going onto the planning CT, carried onto IMAGE's grid by the shape-keeping transfer of
+core/mask_transfer.py — each label's signed distance interpolated linearly, threshold 0 — or, with ``--resample
+nearest``, by the old nearest-neighbour resample), an RTSTRUCT or a SEG (recognised by reading the file's SOP Class / Modality, not
 its name). OUTPUT's format is taken from its extension (.nii, .nii.gz, .nrrd, .stl, .obj, .ply) unless --format
 says otherwise; DICOM output (rtstruct, seg) needs --format and IMAGE a DICOM series. After writing an RTSTRUCT
 or SEG the file is read back, rasterised and compared with what was written (core/export_verification.py); the
@@ -21,6 +23,7 @@ import sys
 from pathlib import Path
 
 from ..core.errors import LoadError, MedSegError  # noqa: F401 - LoadError: what read_structures raises
+from ..core.mask_transfer import METHODS
 from ..core.privacy import contains_identifiers
 from .common import MedSegParser
 from ..io.structure_files import RTSTRUCT_SOP_CLASS, SEG_SOP_CLASS, input_kind, read_structures  # noqa: F401
@@ -75,7 +78,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
                            "anonymised export.")
     if fmt in ("rtstruct", "seg") and not volume.identity.sop_instance_uids:
         raise ConvertError(f"{args.image}: {fmt.upper()} output needs IMAGE to be a DICOM series, not an image file.")
-    structures = read_structures(Path(args.seg), volume)
+    structures = read_structures(Path(args.seg), volume, method=args.resample)
     from ..render.mesh_export import export_targets
 
     existing = [p for p in export_targets(out, fmt, [n for n, _, _ in structures], anonymise) if p.exists()]
@@ -127,6 +130,10 @@ def convert_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUTPUT", help="file to write")
     p.add_argument("--format", choices=FORMATS, help="output format (default: from OUTPUT's extension)")
     p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
+    p.add_argument("--resample", choices=METHODS, default="distance",
+                   help="how a label map on another grid reaches IMAGE's: distance (default; signed distance, "
+                        "linear, keeps volume and shape), fraction (linear of the mask, >= 0.5) or nearest "
+                        "(nearest neighbour, blocky; for comparison)")
     p.add_argument("--force", action="store_true", help="overwrite OUTPUT (and its sidecar) if it exists")
     p.add_argument("--anonymise", "--anonymize", action="store_true",
                    help="for files meant to leave the hospital (label maps and meshes): take the patient's name, "

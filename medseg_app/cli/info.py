@@ -105,7 +105,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def stats_parser() -> argparse.ArgumentParser:
     p = MedSegParser(prog="medseg stats", description="Statistics of each label of SEGMENTATION on IMAGE "
                                 "(and its overlap with REFERENCE); label maps on other grids are resampled "
-                                "onto IMAGE's by nearest neighbour.")
+                                "onto IMAGE's by the shape-keeping transfer (core/mask_transfer.py).")
     p.add_argument("image", help="DICOM folder or image file the statistics are measured on")
     p.add_argument("--seg", required=True, metavar="SEGMENTATION", help="label map (NIfTI, NRRD, MetaImage)")
     p.add_argument("--ref", metavar="REFERENCE", help="reference label map: adds Dice, Jaccard, HD, HD95, ASSD")

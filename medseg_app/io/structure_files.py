@@ -57,16 +57,17 @@ def structure_origins(path, structures) -> list[tuple[str, str]]:
     return [structure_origin(kind, path, name) for name, _colour, _mask in structures]
 
 
-def read_structures(path: Path, volume, drop_empty: bool = False) -> list[tuple[str, tuple | None, object]]:
+def read_structures(path: Path, volume, drop_empty: bool = False,
+                    method: str = "distance") -> list[tuple[str, tuple | None, object]]:
     """(name, colour, mask) of every structure in the file on the volume's grid; an empty one is refused
-    (left out with ``drop_empty``)."""
+    (left out with ``drop_empty``). A label map on another grid is carried over by ``method`` (io/label_resampling)."""
     path = Path(path)
     kind = input_kind(path)
     if kind == "labelmap":
         from .label_map import sidecar_path
         from .label_resampling import label_masks_on_grid, label_names
 
-        found = label_masks_on_grid(path, volume.geometry)
+        found = label_masks_on_grid(path, volume.geometry, method)
         present = {value for value, _, _ in found}
         for value, name in label_names(path).items():
             if value not in present:
