@@ -87,7 +87,7 @@ def test_every_automatic_method_gives_a_threshold_inside_the_image_range(ct):
         tool.set(method=method)
         lower, _, _ = tool.threshold_range()
         assert ct.array.min() <= lower <= ct.array.max(), method
-    assert len({tool._automatic[m] for m in AUTOMATIC_METHODS}) > 5  # they are really different methods
+    assert len(set(tool._automatic.values())) > 5  # they are really different methods
 
 
 def test_histogram_sample_is_strided_and_bounded():

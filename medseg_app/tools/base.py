@@ -4,6 +4,12 @@ A tool has an ``id``, a ``title`` and ``parameters`` with defaults. ``activate(c
 and a segmentation; ``preview(**inputs)`` computes what ``apply()`` would do without touching any segment
 (it may run in a worker thread: it reads the context and returns numpy arrays only); ``apply()`` commits
 the last preview as one undo step; ``cancel()`` drops it. Option widgets live in ``medseg_app.ui``, never here.
+
+Source layer (3D Slicer's "source volume"): a tool reads intensities from ``context.image``, which is the source
+layer's voxels on the reference grid (``Study.on_reference``: linear, NaN outside the layer) when the context names
+one, else the reference image itself; masks, boxes and spacings stay those of the reference grid
+(``context.volume``). A NaN fails every comparison, so it never enters a mask. ``context.box_lps`` (two opposite
+LPS corners, mm, in the reference's patient space) is the box a tool limited to a box works in.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from typing import Any, Callable
 import numpy as np
 
 from ..core.box import Box
+from ..core.prompt_box import voxels_in_lps_box
 from ..core.segmentation import Segmentation
+from ..core.study import ImageLayer, Study
 from ..core.volume import Volume
 
 CancelFn = Callable[[], bool]
@@ -34,13 +42,57 @@ class Parameter:
 
 @dataclass
 class EditContext:
-    volume: Volume
+    volume: Volume  # the reference image: its grid is the segmentation's
     segmentation: Segmentation
     segment_id: int | None = None  # the active segment the tool edits
+    study: Study | None = None
+    source_layer: int | None = None  # the study layer whose intensities tools read; None: the reference
+    box_lps: np.ndarray | None = None  # (2, 3) opposite LPS corners (mm) of the box a tool may be limited to
+
+    @property
+    def layer(self) -> ImageLayer | None:
+        """The source layer, or None when the tools read the reference."""
+        if self.study is None or self.source_layer is None:
+            return None
+        layer = self.study.layer(self.source_layer)
+        return None if layer is self.study.reference else layer
+
+    @property
+    def source_volume(self) -> Volume:
+        """The source layer on the reference grid (resampled on first use: slow, call it off the GUI thread)."""
+        layer = self.layer
+        return self.volume if layer is None else self.study.on_reference(layer.id)
+
+    @property
+    def source_ready(self) -> bool:
+        """Whether :attr:`source_volume` is at hand without resampling (what the GUI thread may read)."""
+        layer = self.layer
+        return layer is None or self.study.cached_on_reference(layer.id) is not None
+
+    @property
+    def units(self) -> str:
+        """The source's units (HU, SUV, ...), known without resampling."""
+        layer = self.layer
+        return self.volume.units if layer is None else layer.units
+
+    @property
+    def source_name(self) -> str:
+        layer = self.layer
+        return "the reference" if layer is None else layer.name
 
     @property
     def image(self) -> np.ndarray:
-        return self.volume.array
+        """The intensities tools read: the source layer's voxels on the reference grid (NaN outside it)."""
+        return self.source_volume.array
+
+    def box_voxels(self) -> Box:
+        """The reference-grid voxels inside :attr:`box_lps` (numpy order); a ValueError when there is no box."""
+        if self.box_lps is None:
+            raise ValueError("draw a box first (the AI dock's Draw box, on any slice view)")
+        box = voxels_in_lps_box(self.volume.geometry, self.box_lps)
+        if box.empty:
+            raise ValueError("the box lies outside the image")
+        return box
 
 
 @dataclass
@@ -104,7 +156,8 @@ class Tool:
             for segment_id, box, region, mode in preview.changes:
                 segment = seg.segments[segment_id]
                 was_empty = segment.mask.empty
-                changed = changed.union(seg.modify(segment_id, box, region, mode, image=context.image))
+                image = context.image if seg.options.intensity_range is not None else None
+                changed = changed.union(seg.modify(segment_id, box, region, mode, image=image))
                 if was_empty and not segment.mask.empty:
                     if self.proposes:
                         segment.proposal = segment.mask.copy()

@@ -44,6 +44,9 @@ def neighbourhood_range(image: np.ndarray, points: np.ndarray, radius: int, tole
     """Mean ± tolerance × SD of the voxels in a (2·radius + 1)³ cube around every seed, pooled."""
     cubes = [image[seeds_box(p[None]).padded(radius, image.shape).slices].ravel() for p in points]
     values = np.concatenate(cubes).astype(np.float64)
+    values = values[np.isfinite(values)]  # a source layer's outside (NaN) says nothing about the region
+    if values.size == 0:
+        raise ValueError("the seeds lie outside the source layer: place them where it has values")
     mean, sd = float(values.mean()), float(values.std())
     return mean - tolerance * sd, mean + tolerance * sd, {"seed_mean": mean, "seed_sd": sd}
 

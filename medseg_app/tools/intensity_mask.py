@@ -150,6 +150,19 @@ def range_mask(image: np.ndarray, lower: float | None, upper: float | None,
     return out, box_from_hits(slice_hits, plane_hits), count
 
 
+def finite_filled(values: np.ndarray) -> np.ndarray:
+    """``values`` with every NaN (outside a source layer) replaced by a value below all the others, so filters that
+    cannot take NaN (gradients, confidence statistics) see an edge there and never a value in a seed's range."""
+    if values.dtype.kind != "f":
+        return values
+    nan = np.isnan(values)
+    if not nan.any():
+        return values
+    finite = values[~nan]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 0.0)
+    return np.where(nan, np.float32(low - (high - low) - 1.0), values).astype(values.dtype, copy=False)
+
+
 def tight_box(mask: np.ndarray, offset=(0, 0, 0)) -> Box:
     """Bounding box of the True voxels of a 3-D ``mask`` (two reductions instead of Box.of_mask's three)."""
     return box_from_hits(mask.any(axis=(1, 2)), np.logical_or.reduce(mask, axis=0), offset)

@@ -4,7 +4,8 @@
 or taken from the seeds' neighbourhood (mean ± tolerance × SD), or SimpleITK's ConfidenceConnected on a crop.
 ``CompetitiveGrowingTool`` grows several segments at once from their seeds: a marker-based watershed on the
 gradient magnitude (3D Slicer's "Grow from seeds" idea), cropped to the seeds' box plus a margin.
-Seeds are (i, j, k) voxel indices, passed to ``preview(seeds=...)``.
+Seeds are (i, j, k) voxel indices, passed to ``preview(seeds=...)``. Intensities come from the context's source
+layer on the reference grid (``EditContext.image``); where that layer has no values (NaN) nothing grows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ..core.box import Box
 from .base import CancelFn, Parameter, Preview, Tool
 from .cancellation import check_cancelled
 from .connected_region import grow_connected, neighbourhood_range, seeds_box, seeds_kji
-from .intensity_mask import AlternatingBuffers, range_mask, tight_box
+from .intensity_mask import AlternatingBuffers, finite_filled, range_mask, tight_box
 
 
 def _mm_to_voxels(mm: float, spacing_ijk) -> np.ndarray:
@@ -90,7 +91,7 @@ class RegionGrowingTool(Tool):
         spacing = context.volume.spacing
         box = seeds_box(points).padded(_mm_to_voxels(self.values["confidence_margin_mm"], spacing),
                                        context.image.shape)
-        crop = context.image[box.slices]
+        crop = finite_filled(context.image[box.slices])
         if crop.dtype == bool:
             crop = crop.astype(np.uint8)
         check_cancelled(cancelled, self.title)
@@ -146,6 +147,9 @@ class CompetitiveGrowingTool(Tool):
         if lower is not None or upper is not None:
             in_range, _, _ = range_mask(crop, lower, upper)
             markers[~in_range] = outside_label
+        if crop.dtype.kind == "f":
+            markers[np.isnan(crop)] = outside_label  # outside the source layer: no segment grows there
+            crop = finite_filled(crop)
         for label, local in enumerate(points.values(), start=1):
             markers[tuple((local - box.start).T)] = label
         check_cancelled(cancelled, self.title)

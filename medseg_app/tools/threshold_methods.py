@@ -49,6 +49,10 @@ def automatic_threshold(image: np.ndarray, method: str, max_voxels: int = SAMPLE
     sample = histogram_sample(image, max_voxels)
     if sample.dtype == bool or sample.dtype == np.float16:
         sample = sample.astype(np.float32)
+    if sample.dtype.kind == "f" and not np.isfinite(sample).all():  # a layer's outside (NaN): not in the histogram
+        sample = sample[np.isfinite(sample)].reshape(1, 1, -1)
+        if sample.size == 0:
+            raise ValueError(f"the {method} method found no values to work on (the source layer covers none)")
     calculator = AUTOMATIC_FILTERS[method]()
     try:
         calculator.Execute(sitk.GetImageFromArray(sample))
@@ -84,4 +88,6 @@ PRESETS = {
     # 2.0 (Boellaard et al., EJNMMI 2015;42:328–354), 40 % as commonly rounded. SUVmax is taken within the
     # segment being edited when it is not empty (the lesion a user outlined roughly), else in the whole volume.
     "pet_40_percent_suvmax": Preset("PET ≥ 40 % of SUVmax", "SUV", None, fraction_of_max=0.40),
+    # 50 % of SUVmax: the other fixed fraction in common use (e.g. the PERCIST-era MTV50 and many radiomics studies).
+    "pet_50_percent_suvmax": Preset("PET ≥ 50 % of SUVmax", "SUV", None, fraction_of_max=0.50),
 }
