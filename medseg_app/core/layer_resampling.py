@@ -65,9 +65,10 @@ def resample_plane(layer: Volume, transform: LayerTransform, reference: ImageGeo
     values = ndimage.map_coordinates(layer.array.astype(np.float32, copy=False), coords, order=1,
                                      mode="constant", cval=np.nan, prefilter=False)
     values = values.reshape(idx.shape[:-1])
-    # map_coordinates with cval treats the last half voxel as outside; a voxel's extent reaches ±0.5
+    # map_coordinates with cval treats the last half voxel as outside; a voxel's extent reaches ±0.5, half-open
+    # as ITK's IsInsideBuffer (so a slice sampled here equals the same slice of resample_volume, edges included)
     size = np.asarray(layer.geometry.size, dtype=float)
-    inside = np.all((idx >= -0.5) & (idx <= size - 0.5), axis=-1)
+    inside = np.all((idx >= -0.5) & (idx < size - 0.5), axis=-1)
     if np.any(inside & np.isnan(values)):
         clipped = np.clip(idx, 0, size - 1)[..., ::-1].reshape(-1, 3).T
         edge = ndimage.map_coordinates(layer.array.astype(np.float32, copy=False), clipped, order=1,
