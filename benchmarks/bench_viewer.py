@@ -5,6 +5,9 @@ on a 512×512×300 CT (LUNG1-001 tiled to 300 slices, or a synthetic CT-like vol
 budget 5 ms (tests/ui/test_slice_view.py checks, untimed, that a slice change windows one slice from kept tables);
 the peer is the naive way, numpy arithmetic window + alpha blend of the same slice and a QImage of it.
 ``slice_redraw_max``: the slowest single redraw while scrolling through all 300 slices (does scrolling block?).
+``fusion_slice_redraw``: the same redraw with a PET fused over the CT (SUV 0–5, hot, opacity 0.5; a 4 mm PET-like
+volume resampled onto the CT grid, as the views show it once the background resample is ready); budget 6 ms and
+ratio ≤ 1.6 against the single-layer ``slice_redraw`` view run in the same process.
 ``startup``: seconds from launching ``python -m medseg_app`` (the bundled sample) until the window has painted the
 study in every view; the peer is a bare process that imports PySide6.QtWidgets and paints an empty QMainWindow.
 """
@@ -63,12 +66,12 @@ def _ct_volume(data: Path):
     return volume, labels
 
 
-def _slice_view(data: Path):
+def _slice_view(data: Path, ct=None):
     app = _qt_app()
     from medseg_app.core.viewer_state import ViewerState
     from medseg_app.ui.viewer.slice_view import SliceView
 
-    volume, labels = _ct_volume(data)
+    volume, labels = ct or _ct_volume(data)
     state = ViewerState(volume)
     state.set_labels(labels)
     view = SliceView(state, "axial")
@@ -132,6 +135,47 @@ def slice_redraw_max(data: Path):
                    peer_name="numpy blend", unit="s", timed=False)
     finally:
         view.close()
+        app.processEvents()
+
+
+def _pet_like(ct):
+    """A PET-like SUV volume over the CT at 4 mm: a warm body, a few hot spheres (float32)."""
+    from medseg_app.core.geometry import ImageGeometry
+    from medseg_app.core.volume import UNITS_SUV, Volume
+
+    spacing = np.array([4.0, 4.0, 4.0])
+    extent = np.asarray(ct.geometry.size) * np.asarray(ct.geometry.spacing)
+    size = tuple(int(v) for v in np.ceil(extent / spacing))
+    rng = np.random.default_rng(2)
+    k, j, i = np.ogrid[:size[2], :size[1], :size[0]]
+    body = ((i - size[0] / 2) / (size[0] * 0.42)) ** 2 + ((j - size[1] / 2) / (size[1] * 0.32)) ** 2 < 1
+    suv = np.where(body, 1.0, 0.05).astype(np.float32) + rng.random((size[2], size[1], size[0]), np.float32) * 0.3
+    for ci, cj, ck in rng.integers(10, min(size) - 10, (6, 3)):
+        suv[((i - ci) ** 2 + (j - cj) ** 2 + (k - ck) ** 2) < 16] = 8.0
+    geometry = ImageGeometry(size=size, spacing=tuple(spacing), origin=ct.geometry.origin,
+                             direction=ct.geometry.direction)
+    return Volume(suv, geometry, modality="PT", units=UNITS_SUV)
+
+
+@benchmark("fusion_slice_redraw")
+def fusion_slice_redraw(data: Path):
+    """set_slice → repaint() of the 512×512 axial view with labels and a PET fused over the CT (s, median of 60;
+    budget 6 ms), vs the same view without the PET."""
+    ct = _ct_volume(data)
+    app, single_state, single_view = _slice_view(data, ct)
+    _, state, view = _slice_view(data, ct)
+    layer = state.study.add_layer(_pet_like(ct[0]), opacity=0.5)
+    state.study.on_reference(layer.id)  # what the background resample leaves for the views
+    state.study.announce_resampled(layer.id)
+    rng = np.random.default_rng(1)
+    try:
+        yield Case(ours=lambda: (statistics.median(_redraw_times(state, view, rng.integers(0, SLICES, SAMPLES)))),
+                   peer=lambda: (statistics.median(_redraw_times(single_state, single_view,
+                                                                 rng.integers(0, SLICES, SAMPLES)))),
+                   peer_name="single-layer slice_redraw", unit="s", timed=False)
+    finally:
+        view.close()
+        single_view.close()
         app.processEvents()
 
 
