@@ -1,6 +1,8 @@
 """``medseg info PATH [--series UID] [--volume N] [--json]`` describes a volume (or lists a folder's series);
-``medseg stats IMAGE --seg SEGMENTATION [--ref REFERENCE] [--json]`` measures each label (and its overlap with a
-reference) as the Statistics dock does.
+``medseg stats IMAGE --seg SEGMENTATION [--ref REFERENCE] [--layer PET ...] [--json]`` measures each label (and its
+overlap with a reference) as the Statistics dock does; each ``--layer`` image joins IMAGE's study as an overlay and
+adds its columns per label (``PET_suv_max``, ``PET_suv_peak``, ``PET_suv_mean``, ``PET_mtv_ml``, ``PET_tlg`` for a
+PET in SUV; ``MR_mean`` … for others), read on the layer's grid as core/layer_statistics.py explains.
 """
 
 from __future__ import annotations
@@ -66,8 +68,18 @@ STATS_TABLE_COLUMNS = [("label", "{}"), ("name", "{}"), ("voxels", "{}"), ("volu
                        ("hd95_mm", "{:.2f}"), ("assd_mm", "{:.2f}"), ("volume_diff_ml", "{:.3f}")]
 
 
+def _layer_columns(rows: list[dict]) -> list[tuple[str, str]]:
+    from ..core.layer_statistics import INTENSITY_KEYS, PET_KEYS
+
+    known = {key for key, _ in STATS_TABLE_COLUMNS}
+    found = dict.fromkeys(key for row in rows for key in row if key not in known and "_" in key
+                          and any(key.endswith("_" + k) for k in PET_KEYS + INTENSITY_KEYS))
+    return [(key, "{:.4g}") for key in found]
+
+
 def _format_stats_table(rows: list[dict]) -> str:
     columns = [(key, fmt) for key, fmt in STATS_TABLE_COLUMNS if any(key in row for row in rows)]
+    columns += _layer_columns(rows)
     cells = [[key for key, _ in columns]]
     for row in rows:
         cells.append(["-" if row.get(key) is None else fmt.format(row[key]) for key, fmt in columns])
@@ -98,8 +110,27 @@ def cmd_stats(args: argparse.Namespace) -> int:
                 metrics = compare_masks(segmentation.segments[segment_id].mask, references[row["label"]], spacing_kji)
                 row.update({k: metrics[k] for k in ("dice", "jaccard", "hd_mm", "hd95_mm", "assd_mm",
                                                      "volume_diff_ml")})
+    if args.layer:
+        _add_layer_columns(args, volume, segmentation, ids, rows)
     print(json.dumps(rows) if args.json else _format_stats_table(rows))
     return 0
+
+
+def _add_layer_columns(args, volume, segmentation, ids, rows) -> None:
+    import sys
+
+    from ..core.layer_statistics import study_layer_row
+    from ..core.study import Study
+    from ..io import load_volume
+
+    study = Study(volume)
+    layers = [study.add_layer(load_volume(path)) for path in args.layer]
+    for layer, path in zip(layers, args.layer):
+        if not layer.registered:
+            print(f"medseg stats: {path} is in another Frame of Reference and not registered; its values are "
+                  "read as if both scanners shared coordinates.", file=sys.stderr)
+    for row, segment_id in zip(rows, ids):
+        row.update(study_layer_row(segmentation.segments[segment_id].mask, study, [layer.id for layer in layers]))
 
 
 def stats_parser() -> argparse.ArgumentParser:
@@ -110,6 +141,9 @@ def stats_parser() -> argparse.ArgumentParser:
     p.add_argument("--seg", required=True, metavar="SEGMENTATION", help="label map (NIfTI, NRRD, MetaImage)")
     p.add_argument("--ref", metavar="REFERENCE", help="reference label map: adds Dice, Jaccard, HD, HD95, ASSD")
     p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
+    p.add_argument("--layer", action="append", metavar="LAYER",
+                   help="another image of the patient (a PET, an MR; DICOM folder or file), repeatable: adds its "
+                        "statistics per label (SUVmax, SUVpeak, SUVmean, MTV, TLG for a PET in SUV)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per label")
     return p
 

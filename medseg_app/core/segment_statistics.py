@@ -1,7 +1,7 @@
 """Per-segment numbers for the statistics panel, the CLI and export: size, intensities, position, extent, PET uptake.
 
 Everything is computed on the mask's bounding box; the volume is read there only (and, for SUVpeak, in a small
-window around the hottest voxel). Intensities are in the image's units; ``std`` is the population standard
+margin around the box). Intensities are in the image's units; ``std`` is the population standard
 deviation (ddof = 0, as IBSI and 3D Slicer's Segment Statistics report it).
 """
 
@@ -16,7 +16,8 @@ from .box import Box
 from .overlap_metrics import MaskLike, mask_box_and_crop, surface_voxels
 from .volume import UNITS_SUV, Volume
 
-# PERCIST: SUVpeak is the mean uptake in a 1 cm³ sphere (radius ≈ 6.2 mm).
+# SUVpeak (PERCIST 1.0, Wahl et al. 2009): the highest mean uptake in a 1 cm³ sphere (1.24 cm across, radius
+# ≈ 6.2 mm) placed within the lesion.
 SUV_PEAK_SPHERE_ML = 1.0
 SUV_PEAK_RADIUS_MM = float((3.0 * SUV_PEAK_SPHERE_ML * 1000.0 / (4.0 * np.pi)) ** (1.0 / 3.0))
 
@@ -51,16 +52,33 @@ def max_diameter_mm(points_mm: np.ndarray) -> float:
     return float(np.sqrt(best))
 
 
-def suv_peak(volume: Volume, hottest_kji) -> float:
-    """Mean of the voxels whose centres lie within the 1 mL sphere centred on the voxel ``hottest_kji``."""
-    spacing_kji = np.asarray(volume.spacing[::-1], dtype=float)
-    reach = np.floor(SUV_PEAK_RADIUS_MM / spacing_kji).astype(int)
-    window = Box(tuple(int(c) for c in hottest_kji), tuple(int(c) + 1 for c in hottest_kji)).padded(
-        reach, volume.array.shape)
-    grids = np.ogrid[tuple(slice(a - c, b - c) for a, b, c in zip(window.start, window.stop, hottest_kji))]
-    squared = sum((g * s) ** 2 for g, s in zip(grids, spacing_kji))
-    inside = squared <= SUV_PEAK_RADIUS_MM ** 2 + 1e-9
-    return float(volume.array[window.slices][inside].astype(np.float64).mean())
+def sphere_offsets(spacing_kji, radius_mm: float = SUV_PEAK_RADIUS_MM) -> np.ndarray:
+    """Boolean kernel (numpy order) of the voxel offsets whose centres lie within ``radius_mm`` of the centre."""
+    spacing_kji = np.asarray(spacing_kji, dtype=float)
+    reach = np.floor(radius_mm / spacing_kji).astype(int)
+    grids = np.ogrid[tuple(slice(-r, r + 1) for r in reach)]
+    return sum((g * s) ** 2 for g, s in zip(grids, spacing_kji)) <= radius_mm ** 2 + 1e-9
+
+
+def suv_peak(volume: Volume, box: Box, crop: np.ndarray) -> float:
+    """SUVpeak as PERCIST 1.0 defines it: the 1 mL sphere (radius 6.2 mm) is centred on each voxel centre of the
+    lesion (``crop`` inside ``box``) in turn; SUVpeak is the highest of those spheres' means. A sphere's mean is
+    over the voxels whose centres lie within it, inside the lesion or not (uptake next to the edge counts, as in
+    PERCIST); a sphere cut by the image's edge averages the voxels that exist."""
+    from scipy import ndimage
+    kernel = sphere_offsets(volume.spacing[::-1])
+    reach = np.asarray(kernel.shape) // 2
+    window = box.padded(reach, volume.array.shape)
+    values = volume.array[window.slices].astype(np.float64)
+    values = np.where(np.isnan(values), 0.0, values)
+    present = (~np.isnan(volume.array[window.slices])).astype(np.float64)
+    weights = kernel.astype(np.float64)
+    sums = ndimage.correlate(values, weights, mode="constant", cval=0.0)
+    counts = ndimage.correlate(present, weights, mode="constant", cval=0.0)
+    lesion = np.zeros(window.shape, dtype=bool)
+    lesion[box.relative_to(window)] = crop
+    lesion &= counts > 0
+    return float((sums[lesion] / counts[lesion]).max()) if lesion.any() else float("nan")
 
 
 def segment_statistics(mask: MaskLike, volume: Volume) -> dict:
@@ -99,7 +117,6 @@ def segment_statistics(mask: MaskLike, volume: Volume) -> dict:
         "max_diameter_mm": max_diameter_mm(surface_mm),
     }
     if pet:
-        hottest = indices_kji[int(np.argmax(values))] + offset_kji
         stats["suv_max"] = float(values.max())
-        stats["suv_peak"] = suv_peak(volume, hottest)
+        stats["suv_peak"] = suv_peak(volume, box, crop)
     return stats
