@@ -1,7 +1,10 @@
 """Optional volume rendering of the image in the 3-D view: CT bone, CT soft tissue, PET MIP.
 
 The image is handed to VTK without a copy (spacing in mm, origin 0) and placed in LPS patient coordinates by the
-vtkVolume's user matrix (direction and origin), so an oblique volume lands where the slice planes are.
+vtkVolume's user matrix (direction and origin), so an oblique volume lands where the slice planes are. An image
+layer of a study is placed in the reference's patient space by its transform as well (``to_reference``: the
+layer's patient points → the reference's, LayerTransform.layer_to_reference), so a registered MR or PET is
+rendered where it lies on the reference, without a resample.
 vtkSmartVolumeMapper picks GPU ray casting where OpenGL allows it (Mesa's llvmpipe under Xvfb does) and falls
 back to the CPU ray caster otherwise; ``mapper="cpu"`` forces vtkFixedPointVolumeRayCastMapper. GUI thread only.
 """
@@ -58,14 +61,19 @@ def _scaled(preset: Preset, volume: Volume) -> tuple[list, list]:
     return colours, opacities
 
 
-def patient_matrix(volume: Volume) -> vtkMatrix4x4:
-    """4×4 taking the image's local millimetres (origin 0, along the voxel axes) to LPS: direction, origin."""
+def patient_matrix(volume: Volume, to_reference: np.ndarray | None = None) -> vtkMatrix4x4:
+    """4×4 taking the image's local millimetres (origin 0, along the voxel axes) to LPS: direction, origin; then,
+    for a study's layer, ``to_reference`` (4×4, the layer's patient space → the reference's)."""
     geometry = volume.geometry
+    local_to_patient = np.eye(4)
+    local_to_patient[:3, :3] = geometry.direction
+    local_to_patient[:3, 3] = geometry.origin
+    if to_reference is not None:
+        local_to_patient = np.asarray(to_reference, dtype=float) @ local_to_patient
     matrix = vtkMatrix4x4()
-    for row in range(3):
-        for col in range(3):
-            matrix.SetElement(row, col, float(geometry.direction[row, col]))
-        matrix.SetElement(row, 3, float(geometry.origin[row]))
+    for row in range(4):
+        for col in range(4):
+            matrix.SetElement(row, col, float(local_to_patient[row, col]))
     return matrix
 
 
@@ -76,6 +84,7 @@ class VolumeRendering:
         self.renderer = renderer
         self.preset: str | None = None
         self._volume: Volume | None = None
+        self._to_reference: np.ndarray | None = None
         self._pixels: np.ndarray | None = None  # VTK wraps this array without copying: keep it alive
         self.image = vtkImageData()
         if mapper == "cpu":
@@ -93,12 +102,27 @@ class VolumeRendering:
         self.actor.SetPickable(False)
         renderer.AddVolume(self.actor)
 
-    def set_volume(self, volume: Volume) -> None:
-        """Remember the image; it is handed to VTK only when volume rendering is on."""
+    def set_volume(self, volume: Volume, to_reference: np.ndarray | None = None) -> None:
+        """Remember the image (and, for a study's layer, its layer → reference matrix); it is handed to VTK only
+        when volume rendering is on. The same image with another matrix only moves the vtkVolume."""
+        if volume is self._volume and self._pixels is not None:
+            self._to_reference = to_reference
+            self.actor.SetUserMatrix(patient_matrix(volume, to_reference))
+            return
         self._volume = volume
+        self._to_reference = to_reference
         self._pixels = None
         if self.preset is not None:
             self.set_preset(self.preset)
+
+    @property
+    def volume(self) -> Volume | None:
+        return self._volume
+
+    @property
+    def to_reference(self) -> np.ndarray:
+        """The layer → reference matrix the volume is placed by (identity for the reference image itself)."""
+        return np.eye(4) if self._to_reference is None else np.asarray(self._to_reference, dtype=float)
 
     def _upload(self) -> None:
         volume = self._volume
@@ -112,7 +136,7 @@ class VolumeRendering:
         self.image.SetOrigin(0.0, 0.0, 0.0)
         self.image.GetPointData().SetScalars(numpy_support.numpy_to_vtk(self._pixels.reshape(-1), deep=False))
         self.image.Modified()
-        self.actor.SetUserMatrix(patient_matrix(volume))
+        self.actor.SetUserMatrix(patient_matrix(volume, self._to_reference))
 
     def release(self, render_window) -> None:
         """Free the mapper's OpenGL resources while the context still exists (before the window is finalized)."""

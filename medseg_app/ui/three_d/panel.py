@@ -22,6 +22,7 @@ class ThreeDPanel(QWidget):
         layout.addWidget(content, 1)
         self.title_bar.maximise_clicked.connect(self.maximise_toggled)
         self.volume_button = None
+        self.layer_combo = None
         if hasattr(content, "set_volume_rendering"):  # the real ThreeDView, not the 'unavailable' note
             from .volume_rendering_button import VolumeRenderingButton
 
@@ -29,6 +30,12 @@ class ThreeDPanel(QWidget):
             self.volume_button.preset_chosen.connect(content.set_volume_rendering)
             bar = self.title_bar.layout()
             bar.insertWidget(bar.indexOf(self.title_bar.maximise_button), self.volume_button)
+            # which of the study's layers the volume rendering shows (shown when there is more than one)
+            from .volume_layer_combo import VolumeLayerCombo
+
+            self.layer_combo = VolumeLayerCombo(content.state)
+            self.layer_combo.layer_chosen.connect(content.set_volume_rendering_layer)
+            bar.insertWidget(bar.indexOf(self.volume_button), self.layer_combo)
 
     def set_maximised(self, maximised: bool) -> None:
         self.title_bar.set_maximised(maximised)

@@ -1,5 +1,6 @@
 """The 3-D view: the three slice planes through the crosshair, drawn by VTK (medseg_app.render.slice_planes),
-each segment's surface (medseg_app.render.segment_surfaces) and, on request, a volume rendering of the image.
+each segment's surface (medseg_app.render.segment_surfaces) and, on request, a volume rendering of the image or of
+any other layer of the study (placed in the reference's patient space by its transform).
 
 Surfaces are built off the GUI thread (ui/surface_builder.py): a mask edit marks only that segment dirty, edits
 within COALESCE_MS (a brush stroke) cost one rebuild, and a result overtaken by a newer edit is dropped. Colour,
@@ -60,6 +61,7 @@ class ThreeDView(QWidget):
         self.scene = SlicePlanesScene()
         self.surfaces = SegmentSurfacesScene(self.scene.renderer)
         self._volume_rendering: VolumeRendering | None = None  # made when first asked for: it is off by default
+        self.volume_rendering_layer: int | None = None  # the study layer rendered; None: the reference
         self.surface_builds: Counter[int] = Counter()  # surfaces submitted per segment id (tests, diagnostics)
         self._tickets: dict[int, int] = {}  # segment id -> ticket of the newest surface asked for
         self._last_ticket = 0
@@ -110,9 +112,13 @@ class ThreeDView(QWidget):
         if what == "volume":
             self.scene.set_window(s.window, s.colour_map)
             self.scene.set_volume(s.volume, s.crosshair)
+            self.volume_rendering_layer = None
             if self._volume_rendering is not None:
                 self._volume_rendering.set_volume(s.volume)
             self._reset_surfaces()
+        elif what == "layers":
+            if self._volume_rendering is None or not self._place_volume_rendering():
+                return
         elif what == "segmentation":
             self._reset_surfaces()
         elif what == "crosshair":
@@ -216,6 +222,37 @@ class ThreeDView(QWidget):
             if self.state.volume is not None:
                 self._volume_rendering.set_volume(self.state.volume)
         return self._volume_rendering
+
+    def _rendered_layer(self):
+        study = self.state.study
+        if study is None:
+            return None
+        return next((layer for layer in study.layers if layer.id == self.volume_rendering_layer), study.reference)
+
+    def _place_volume_rendering(self) -> bool:
+        """Hand the chosen layer (the reference if it was removed) and its transform to the volume rendering;
+        True when that changed what is drawn."""
+        layer = self._rendered_layer()
+        if layer is None:
+            return False
+        rendering = self.volume_rendering
+        to_reference = None if layer is self.state.study.reference else layer.transform.layer_to_reference
+        if rendering.volume is layer.volume and np.array_equal(
+                rendering.to_reference, np.eye(4) if to_reference is None else to_reference):
+            return False
+        rendering.set_volume(layer.volume, to_reference)
+        return True
+
+    def volume_rendering_layers(self) -> list[tuple[int, str]]:
+        """(layer id, title) of every image layer that can be volume rendered, the reference first."""
+        study = self.state.study
+        return [] if study is None else [(layer.id, layer.name) for layer in study.layers]
+
+    def set_volume_rendering_layer(self, layer_id: int | None) -> None:
+        """Volume-render the study's layer ``layer_id`` (None: the reference) with the chosen preset."""
+        self.volume_rendering_layer = layer_id
+        self._place_volume_rendering()
+        self._request_render()
 
     def volume_rendering_presets(self) -> dict[str, str]:
         return {name: preset.title for name, preset in PRESETS.items()}
