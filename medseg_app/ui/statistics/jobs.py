@@ -2,7 +2,8 @@
 
 Masks change on the GUI thread (tools, brush strokes, undo), so a job never reads a live segment: the panel first
 takes a :func:`snapshot` (copies of the segments' bounding-box masks, cheap) and hands that to the worker. The
-image array is never written after loading, so it is shared. The metrics read the sparse masks' boxes directly.
+image arrays (the reference's and the overlays') are never written after loading, so they are shared. The metrics
+read the sparse masks' boxes directly.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ...core.errors import LoadCancelled, LoadError
+from ...core.layer_statistics import layer_prefix, layer_statistics
+from ...core.layer_transform import LayerTransform
 from ...core.overlap_metrics import compare_masks
 from ...core.segmentation import Segment, Segmentation
 from ...core.sparse_mask import SparseMask
@@ -55,9 +58,38 @@ class StatisticsResult:
     versions: dict[int, int]  # segment id -> the edit count the numbers belong to
 
 
+@dataclass(frozen=True)
+class LayerSnapshot:
+    """An overlay as the worker reads it: its column prefix (PET, MR, ...), voxels and transform (both never
+    written in place: a new transform is a new object)."""
+
+    prefix: str
+    volume: Volume
+    transform: LayerTransform
+
+
+def layer_snapshots(study) -> list[LayerSnapshot]:
+    """The study's overlays (the reference's own numbers are the row's plain columns)."""
+    if study is None:
+        return []
+    return [LayerSnapshot(layer_prefix(study, layer), layer.volume, layer.transform) for layer in study.overlays]
+
+
+def layer_numbers(copy: Segmentation, segment_id: int, layers: list[LayerSnapshot]) -> dict:
+    """``{prefix}_{key}`` columns of one segment for each overlay (core/layer_statistics.py)."""
+    row = {}
+    mask = copy.segments[segment_id].mask
+    for layer in layers:
+        numbers = layer_statistics(mask, copy.geometry, layer.volume, layer.transform)
+        row.update({f"{layer.prefix}_{key}": value for key, value in numbers.items()})
+        row[f"{layer.prefix}_units"] = layer.volume.units
+    return row
+
+
 def statistics_job(copy: Segmentation, volume: Volume, versions: dict[int, int], progress=None,
-                   cancelled=None) -> StatisticsResult:
-    """Rows and correction audits for every segment of ``copy`` (a :func:`snapshot`), one segment at a time."""
+                   cancelled=None, layers: list[LayerSnapshot] | None = None) -> StatisticsResult:
+    """Rows and correction audits for every segment of ``copy`` (a :func:`snapshot`), one segment at a time, with
+    each overlay's columns."""
     from ...render.statistics_report import segment_rows  # VTK (mesh volume), imported on the worker, not at start-up
 
     rows, audits = {}, {}
@@ -68,6 +100,7 @@ def statistics_job(copy: Segmentation, volume: Volume, versions: dict[int, int],
             progress(n / max(len(ids), 1), f"Statistics of {copy.segments[segment_id].name}")
         found = segment_rows(copy, volume, [segment_id])
         rows[segment_id] = dict(found[0]) if found else {"name": copy.segments[segment_id].name, "voxels": 0}
+        rows[segment_id].update(layer_numbers(copy, segment_id, layers or []))
         audits[segment_id] = audit_row(copy, segment_id)
     return StatisticsResult(rows, audits, dict(versions))
 

@@ -1,7 +1,9 @@
 """The statistics panel (a dock): per-segment numbers, comparison of two masks, the correction audit, export.
 
 Tabs: "Segments" (voxels, volume, mesh volume, surface, intensity statistics in the image's units, centroid,
-bounding box, maximum diameter, and SUVmax / SUVpeak for PET), "Compare" (:class:`SegmentComparisonWidget`) and
+bounding box, maximum diameter, and SUVmax / SUVpeak for PET; then one column group per overlay of the study: SUVmax,
+SUVpeak, SUVmean, MTV and TLG from a PET layer, HU or intensity statistics from the others, core/layer_statistics.py),
+"Compare" (:class:`SegmentComparisonWidget`) and
 "Audit" (for each segment that began as a region-growing or AI proposal and was edited since: mL added and
 removed, Dice and HD95 against the proposal). Copy as table / Export CSV… / Export JSON… act on the shown tab;
 "Anonymise (for sharing outside the hospital)" makes the exports take patient identifiers out of the names and
@@ -25,7 +27,7 @@ from ...core.viewer_state import ViewerState
 from ...io.statistics_export import rows_as_tsv, write_csv, write_json
 from ..worker import LoadWorker
 from .segment_comparison_widget import SegmentComparisonWidget
-from .jobs import StatisticsResult, snapshot, statistics_job
+from .jobs import StatisticsResult, layer_snapshots, snapshot, statistics_job
 from .tables import AUDIT_COLUMNS, STATISTICS_COLUMNS, MeasuresTable, ResultsTable
 
 DEBOUNCE_MS = 400
@@ -102,11 +104,18 @@ class StatisticsPanel(QDockWidget):
     def _on_state(self, what: str) -> None:
         if what in ("volume", "segmentation"):
             self.reset()
+        elif what == "layers" and self._layer_key() != self._layers_seen:
+            self.reset()  # an overlay added, removed or re-registered: every segment's layer columns change
+
+    def _layer_key(self) -> tuple:
+        study = self.state.study
+        return tuple((layer.id, id(layer.transform)) for layer in study.overlays) if study is not None else ()
 
     def reset(self) -> None:
         """A new study or segmentation: forget every number and compute them all again."""
         self.worker.cancel()
         seg = self._segmentation = self.state.segmentation
+        self._layers_seen = self._layer_key()
         self._rows, self._audits, self._computed_versions = {}, {}, {}
         self._versions = {segment_id: 1 for segment_id in (seg.segments if seg is not None else {})}
         self.status.setText("")
@@ -157,13 +166,15 @@ class StatisticsPanel(QDockWidget):
             return
         seg, volume = self.state.segmentation, self.state.volume
         copy = snapshot(seg, ids)
+        layers = layer_snapshots(self.state.study)
         versions = {i: self._versions[i] for i in ids}
         self.status.setText(f"Computing statistics of {len(ids)} segment{'s' if len(ids) != 1 else ''}…")
-        self.worker.submit(lambda progress, cancelled: statistics_job(copy, volume, versions, progress, cancelled),
-                           lambda result: self._computed(result, seg))
+        self.worker.submit(lambda progress, cancelled: statistics_job(copy, volume, versions, progress, cancelled,
+                                                                      layers),
+                           lambda result, key=self._layers_seen: self._computed(result, seg, key))
 
-    def _computed(self, result: StatisticsResult, segmentation) -> None:
-        if segmentation is not self.state.segmentation:
+    def _computed(self, result: StatisticsResult, segmentation, layer_key: tuple = ()) -> None:
+        if segmentation is not self.state.segmentation or layer_key != self._layers_seen:
             return
         for segment_id, row in result.rows.items():
             if segment_id in segmentation.segments:

@@ -31,6 +31,20 @@ STATISTICS_COLUMNS = {
     "bbox_index": ("Bounding box (i, j, k)", 0),
     "bbox_mm": ("Bounding box LPS (mm)", 1),
 }
+# an overlay's columns (core/layer_statistics.py): "{prefix}_{key}", shown as "PET SUVmax", "CT Mean (HU)", ...
+LAYER_MEASURES = {
+    "suv_max": ("SUVmax", 3),
+    "suv_peak": ("SUVpeak", 3),
+    "suv_mean": ("SUVmean", 3),
+    "mtv_ml": ("MTV (mL)", 3),
+    "tlg": ("TLG (SUV·mL)", 1),
+    "mean": ("Mean{u}", 2),
+    "std": ("SD{u}", 2),
+    "min": ("Min{u}", 2),
+    "max": ("Max{u}", 2),
+    "median": ("Median{u}", 2),
+}
+LAYER_HIDDEN = ("units", "read_on")  # kept in the rows (exports), not shown as columns
 AUDIT_COLUMNS = {
     "segment": ("Segment", None),
     "source": ("Proposal from", None),
@@ -86,6 +100,14 @@ def unit_suffix(units: str) -> str:
     return f" ({units})" if units else ""
 
 
+def layer_measure(key: str) -> str | None:
+    """The measure of an overlay column ("PET_suv_max" → "suv_max"), None for any other key."""
+    prefix, _, measure = key.partition("_")
+    if prefix and (measure in LAYER_MEASURES or measure in LAYER_HIDDEN):
+        return measure
+    return None
+
+
 class ResultsTable(QTableWidget):
     """Rows of dicts shown under ``columns`` (key -> (header, decimals)); unknown keys get their own column."""
 
@@ -106,14 +128,28 @@ class ResultsTable(QTableWidget):
     def keys_for(self, rows: list[dict]) -> list[str]:
         present = {key for row in rows for key in row}
         known = [key for key in self.columns if key in present]
-        extra = sorted(present - set(self.columns))
-        return known + extra
+        prefixes = list(dict.fromkeys(key.split("_", 1)[0] for row in rows for key in row
+                                      if key not in self.columns and layer_measure(key) is not None))
+        grouped = [f"{prefix}_{measure}" for prefix in prefixes for measure in list(LAYER_MEASURES) + list(
+            LAYER_HIDDEN) if f"{prefix}_{measure}" in present]
+        extra = sorted(present - set(self.columns) - set(grouped))
+        return known + [key for key in grouped if layer_measure(key) in LAYER_MEASURES] + extra
+
+    def _layer_units(self, prefix: str) -> str:
+        return next((row[f"{prefix}_units"] for row in self._rows if row.get(f"{prefix}_units")), "")
 
     def header_for(self, key: str) -> str:
+        measure = layer_measure(key) if key not in self.columns else None
+        if measure in LAYER_MEASURES:
+            prefix = key.split("_", 1)[0]
+            return f"{prefix} " + LAYER_MEASURES[measure][0].replace("{u}", unit_suffix(self._layer_units(prefix)))
         header = self.columns.get(key, (key, 3))[0]
         return header.replace("{u}", unit_suffix(self.units))
 
     def decimals_for(self, key: str) -> int | None:
+        measure = layer_measure(key) if key not in self.columns else None
+        if measure in LAYER_MEASURES:
+            return LAYER_MEASURES[measure][1]
         return self.columns.get(key, (key, 3))[1]
 
     def set_rows(self, rows: list[dict], units: str | None = None) -> None:
@@ -169,10 +205,17 @@ class MeasuresTable(QTableWidget):
             self.units = units
         self._row = dict(row or {})
         keys = [k for k in self.measures if k in self._row] + sorted(set(self._row) - set(self.measures))
+        keys = [k for k in keys if k in self.measures or layer_measure(k) not in LAYER_HIDDEN]
         self.setRowCount(len(keys))
         for r, key in enumerate(keys):
             header, decimals = self.measures.get(key, (key, 3))
-            self.setItem(r, 0, QTableWidgetItem(header.replace("{u}", unit_suffix(self.units))))
+            header = header.replace("{u}", unit_suffix(self.units))
+            measure = layer_measure(key) if key not in self.measures else None
+            if measure in LAYER_MEASURES:
+                prefix = key.split("_", 1)[0]
+                header, decimals = LAYER_MEASURES[measure]
+                header = f"{prefix} " + header.replace("{u}", unit_suffix(self._row.get(f"{prefix}_units", "")))
+            self.setItem(r, 0, QTableWidgetItem(header))
             value = QTableWidgetItem(format_value(self._row[key], decimals))
             value.setData(Qt.ItemDataRole.UserRole, key)
             self.setItem(r, 1, value)
