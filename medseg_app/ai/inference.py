@@ -3,6 +3,11 @@
 ``Predictor(bundle).segment(array, geometry, box_lps)`` returns numpy arrays only (it may run in a worker
 thread): one mask per label on the displayed grid, the probabilities and a normalised-entropy uncertainty
 map for the region the model saw, and how long it took where.
+
+On a study layer (``segment(pet.array, pet.geometry, box, reference=ct.geometry, transform=layer.transform)``)
+the box is in the reference's patient space (moved into the layer's by its transform: the bounding box of its 8
+corners), the model runs on the layer's own voxels, and its probabilities are resampled linearly onto the reference
+grid before the arg-max: the result, its probabilities and its uncertainty all live on the reference grid.
 """
 
 from __future__ import annotations
@@ -17,10 +22,12 @@ import numpy as np
 from ..core.box import Box
 from ..core.errors import MedSegError
 from ..core.geometry import ImageGeometry
+from ..core.layer_transform import LayerTransform
 from .bundle import ModelBundle, ModelError
 from .bundle_transforms import read_postprocessing, read_preprocessing
 from .devices import InferencePlan, is_out_of_memory, pick_device, plan_inference
-from .model_grid import ModelGrid, box_model_grid, resample_to_display, sample_to_model_grid, whole_image_model_grid
+from .model_grid import (ModelGrid, box_model_grid, resample_to_display, resample_to_reference, sample_to_model_grid,
+                         whole_image_model_grid)
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]
@@ -111,10 +118,16 @@ class Predictor:
 
     # --- running ---------------------------------------------------------------------------------
     def segment(self, array: np.ndarray, geometry: ImageGeometry, box_lps=None,
-                progress: ProgressFn | None = None, cancelled: CancelFn | None = None) -> SegmentationResult:
+                progress: ProgressFn | None = None, cancelled: CancelFn | None = None, *,
+                reference: ImageGeometry | None = None,
+                transform: LayerTransform | None = None) -> SegmentationResult:
+        """Segment ``array`` (on ``geometry``); with ``reference`` the result lands on that grid (``transform``:
+        reference → this image, identity by default) and ``box_lps`` is in the reference's patient space."""
         started = time.perf_counter()
         timings = {}
-        grid = self.model_grid(geometry, box_lps)
+        transform = transform or LayerTransform.identity()
+        layer_box = None if box_lps is None or reference is None else transform.box_to_layer(box_lps)
+        grid = self.model_grid(geometry, box_lps if reference is None else layer_box)
         image = sample_to_model_grid(array, geometry, grid)
         image = self.pre.apply_intensity(image)
         timings["preprocess_s"] = time.perf_counter() - started
@@ -126,12 +139,15 @@ class Predictor:
         outside = np.zeros(probabilities.shape[0], dtype=np.float32)
         if self._softmax(probabilities.shape[0]):
             outside[0] = 1.0
-        region_probs = resample_to_display(probabilities, grid, geometry, outside)
-        result = self._postprocess(region_probs, grid.region)
+        if reference is None:
+            region, region_probs = grid.region, resample_to_display(probabilities, grid, geometry, outside)
+        else:
+            region, region_probs = resample_to_reference(probabilities, grid, reference, transform, outside)
+        result = self._postprocess(region_probs, region)
         if box_lps is not None and not self.bundle.needs_box:
-            result = _clip_to_box(result, geometry, box_lps)
+            result = _clip_to_box(result, reference or geometry, box_lps)
         timings["postprocess_s"] = time.perf_counter() - t0
-        return SegmentationResult(model=self.bundle.name, labels=result, region=grid.region,
+        return SegmentationResult(model=self.bundle.name, labels=result, region=region,
                                   uncertainty=_normalised_entropy(region_probs, self._softmax(len(region_probs))),
                                   probabilities=region_probs.astype(np.float16)
                                   if region_probs.size <= KEEP_PROBABILITIES_LIMIT else None,

@@ -7,6 +7,11 @@ resampled to its voxel spacing (MONAI's ``Orientationd`` + ``Spacingd``). Probab
 exact inverse: each displayed voxel centre is mapped to the model grid and interpolated there, so a result
 lands on the displayed grid with no half-voxel shift or flip.
 
+A model run on a study layer (a PET under a planning CT) gives its probabilities straight onto the reference grid
+(:func:`resample_to_reference`: each reference voxel centre mapped through the layer transform into the model grid
+and interpolated linearly there), so the arg-max happens on the reference grid and the result is never a
+nearest-neighbour copy of the layer's coarse voxels.
+
 Model tensors use MONAI's layout (channel, x, y, z) = (i, j, k); our arrays are numpy (k, j, i).
 """
 
@@ -19,6 +24,8 @@ import SimpleITK as sitk
 
 from ..core.box import Box
 from ..core.geometry import ImageGeometry
+from ..core.layer_resampling import sitk_transform
+from ..core.layer_transform import LayerTransform
 from ..core.sitk_bridge import apply_geometry
 
 # Axis codes as in nibabel / MONAI ("RAS": axis 0 points to the patient's right), as LPS unit vectors.
@@ -168,3 +175,35 @@ def resample_to_display(channels: np.ndarray, grid: ModelGrid, geometry: ImageGe
         out[c] = sitk.GetArrayFromImage(sitk.Resample(image, reference, sitk.Transform(), sitk.sitkLinear,
                                                       default, sitk.sitkFloat32))
     return out
+
+
+def reference_region(grid: ModelGrid, reference: ImageGeometry, transform: LayerTransform) -> Box:
+    """The reference-grid voxels (k, j, i) whose centres may fall in the model grid: the bounding box of the model
+    grid's 8 outer corners mapped into the reference, clipped to it."""
+    g = grid.geometry
+    corners = np.array([[x, y, z] for x in (-0.5, g.size[0] - 0.5) for y in (-0.5, g.size[1] - 0.5)
+                        for z in (-0.5, g.size[2] - 0.5)])
+    idx = reference.patient_to_index(transform.map_to_reference(g.index_to_patient(corners)))
+    return _covered_region(reference, idx.min(axis=0), idx.max(axis=0))
+
+
+def resample_to_reference(channels: np.ndarray, grid: ModelGrid, reference: ImageGeometry,
+                          transform: LayerTransform, outside: np.ndarray | None = None) -> tuple[Box, np.ndarray]:
+    """Model-grid channels (C, k, j, i) of a model run on a layer, linearly onto the reference grid:
+    ``(region, (C, *region.shape))``. ``transform`` maps reference points to the layer's (ITK's fixed → moving)."""
+    region = reference_region(grid, reference, transform)
+    if region.empty:
+        raise ValueError("the model's region does not reach the reference image")
+    start_ijk = np.asarray(region.start[::-1], dtype=float)
+    region_geometry = ImageGeometry(size=region.shape[::-1], spacing=reference.spacing,
+                                    origin=reference.index_to_patient(start_ijk), direction=reference.direction)
+    target = _reference(region_geometry)
+    mapping = sitk_transform(transform)
+    out = np.empty((channels.shape[0],) + region.shape, dtype=np.float32)
+    for c in range(channels.shape[0]):
+        image = apply_geometry(sitk.GetImageFromArray(np.ascontiguousarray(channels[c], dtype=np.float32)),
+                               grid.geometry)
+        default = 0.0 if outside is None else float(outside[c])
+        out[c] = sitk.GetArrayFromImage(sitk.Resample(image, target, mapping, sitk.sitkLinear, default,
+                                                      sitk.sitkFloat32))
+    return region, out

@@ -1,8 +1,11 @@
 """``medseg models``, ``medseg segment`` and ``medseg train``: AI auto-segmentation from the command line.
 
 ``medseg segment IMAGE --model NAME [--box x0,y0,z0,x1,y1,z1] --out OUT.nii.gz [--device auto|cpu|cuda]
-[--trust] [--force]`` writes the label map on IMAGE's grid (with its JSON sidecar) and prints a JSON summary.
-The box corners are patient coordinates in mm (LPS), as the viewer's status bar shows them.
+[--trust] [--force] [--on REFERENCE]`` writes the label map on IMAGE's grid (with its JSON sidecar) and prints a
+JSON summary. The box corners are patient coordinates in mm (LPS), as the viewer's status bar shows them.
+With ``--on REFERENCE`` (another series of the patient in IMAGE's Frame of Reference, e.g. the planning CT under a
+PET model's PET) the model still runs on IMAGE, but its probabilities are resampled linearly onto REFERENCE's grid
+before the arg-max and the label map is written on that grid, ready for planning.
 """
 
 from __future__ import annotations
@@ -58,20 +61,39 @@ def cmd_segment(args: argparse.Namespace) -> int:
     box = parse_box(args.box) if args.box else None
     if bundle.needs_box and box is None:
         raise CommandError(f"model {bundle.name} needs --box x0,y0,z0,x1,y1,z1 (mm, LPS) around the lesion.")
-    predictor = Predictor(bundle, device=args.device, trusted=True if args.trust else None)
     volume = load_volume(args.image, series=args.series)
-    result = predictor.segment(volume.array, volume.geometry, box)
-    segmentation = Segmentation(volume.geometry, undo_budget_bytes=0)
+    grid_volume, onto = volume, {}
+    if args.on:
+        grid_volume = load_volume(args.on, series=args.on_series)
+        onto = {"reference": grid_volume.geometry, "transform": _layer_transform(grid_volume, volume, args)}
+    predictor = Predictor(bundle, device=args.device, trusted=True if args.trust else None)
+    result = predictor.segment(volume.array, volume.geometry, box, **onto)
+    segmentation = Segmentation(grid_volume.geometry, undo_budget_bytes=0)
     for label in result.labels:
         segment = segmentation.add_segment(label.name, source="AI model")
         segmentation.set_properties(segment.id, source_detail=bundle.name)
         segmentation.modify(segment.id, label.box, label.mask, "set")
     out.parent.mkdir(parents=True, exist_ok=True)
     save_label_map(segmentation, out)
-    summary = result.summary(volume.geometry)
+    summary = result.summary(grid_volume.geometry)
     summary["out"] = str(out)
+    summary["grid"] = str(args.on or args.image)
     print(json.dumps(summary))
     return 0
+
+
+def _layer_transform(reference, volume, args):
+    """The transform reference → IMAGE: identity for one Frame of Reference; the study refuses another patient or
+    no overlap, and another Frame of Reference needs a registration first (an image file, which names no Frame of
+    Reference, is taken to share the reference's scanner coordinates, as the user asked)."""
+    from ..core.study import Study
+
+    layer = Study(reference).add_layer(volume)
+    frames = (reference.identity.frame_of_reference_uid, volume.identity.frame_of_reference_uid)
+    if not layer.registered and all(frames):
+        raise CommandError(f"{args.image} and {args.on} are in different Frames of Reference: register them first "
+                           "(the label map would land in the wrong place).")
+    return layer.transform
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -96,7 +118,7 @@ def models_parser() -> argparse.ArgumentParser:
 
 def segment_parser() -> argparse.ArgumentParser:
     p = MedSegParser(prog="medseg segment", description="Segment IMAGE with an AI model; writes a label "
-                                "map on IMAGE's grid and prints a JSON summary.")
+                                "map on IMAGE's grid (or REFERENCE's, with --on) and prints a JSON summary.")
     p.add_argument("image", help="DICOM folder or image file")
     p.add_argument("--box", metavar="x0,y0,z0,x1,y1,z1", help="the box a box-prompted model segments in: two opposite "
                    "corners in patient mm (LPS, as the viewer's status bar shows them), comma-separated, no spaces; "
@@ -104,6 +126,10 @@ def segment_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="label map to write (.nii.gz, .nii, .nrrd, .mha)")
     add_model_run_options(p)
     p.add_argument("--series", help="SeriesInstanceUID to load when IMAGE holds several")
+    p.add_argument("--on", metavar="REFERENCE", help="write the label map on REFERENCE's grid (a series of the same "
+                   "patient in IMAGE's Frame of Reference, e.g. the planning CT): the model runs on IMAGE and its "
+                   "probabilities are resampled linearly onto REFERENCE before the arg-max")
+    p.add_argument("--on-series", help="SeriesInstanceUID to load when REFERENCE holds several")
     p.add_argument("--force", action="store_true", help="overwrite OUT (and its sidecar) if it exists")
     return p
 
