@@ -145,3 +145,22 @@ def test_segments_carried_to_the_pet_grid_keep_their_names_colours_and_sources(c
     assert seen == [0.5, 1.0]
     with pytest.raises(TransferCancelled):
         carry_segmentation(segmentation, pet.geometry, LayerTransform.identity(), cancelled=lambda: True)
+
+
+def test_viewer_state_adopts_the_rereferenced_study_and_keeps_the_crosshair_point(ct_pet):
+    from medseg_app.core.viewer_state import ViewerState
+
+    ct, pet = ct_pet
+    state = ViewerState(ct)
+    pet_layer = state.study.add_layer(pet)
+    state.set_crosshair((100, 90, 30))
+    point = ct.geometry.index_to_patient(state.crosshair)
+    heard = []
+    state.subscribe(heard.append)
+    new_study, carried = rereferenced(state.study, state.segmentation, pet_layer.id)
+    state.set_study(new_study, carried)
+    assert heard[:2] == ["volume", "segmentation"]
+    assert state.volume is pet and state.segmentation is carried and state.study is new_study
+    assert np.abs(pet.geometry.index_to_patient(state.crosshair) - point).max() <= pet.spacing.max() / 2 + 1e-6
+    with pytest.raises(ValueError):
+        state.set_study(new_study, Segmentation(ct.geometry))

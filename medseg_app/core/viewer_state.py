@@ -90,6 +90,34 @@ class ViewerState:
         if labels is not None:
             self.set_labels(labels, label_colours, label_names, "label map", label_details)
 
+    def set_study(self, study: Study, segmentation: Segmentation) -> None:
+        """Make ``study`` current, its reference as ``volume`` and ``segmentation`` (on that grid) as the segments:
+        Segment ▸ Copy segments to another layer… The crosshair stays on the same patient point where the new grid
+        has it. Listeners hear "volume", then "segmentation"."""
+        if not segmentation.geometry.same_grid(study.geometry):
+            raise ValueError("the segmentation must lie on the study's reference grid")
+        point = self.volume.geometry.index_to_patient(self.crosshair) if self.volume is not None else None
+        old_reference = self.study.reference.id if self.study is not None else None
+        volume = study.reference.volume
+        self.volume = volume
+        self.axes = {view: view_axes(volume.geometry, view) for view in VIEWS}
+        self.crosshair = np.asarray(volume.size, dtype=int) // 2
+        if point is not None and old_reference is not None and old_reference in {l.id for l in study.layers}:
+            # the old reference's point, seen from the new reference
+            here = study.layer(old_reference).transform.map_to_reference(point)
+            index = volume.geometry.patient_to_nearest_index(here)
+            self.crosshair = np.clip(index, 0, np.asarray(volume.size) - 1).astype(int)
+        self.window = study.reference.window
+        self.colour_map = study.reference.colour_map if study.reference.colour_map in COLOUR_MAPS else "grey"
+        self.label_colours = None
+        self.preview = []
+        self.segmentation = segmentation
+        self.segmentation.subscribe(self._forward(self.segmentation))
+        self.study = study
+        self.study.subscribe(self._forward_study(self.study))
+        self._notify("volume")
+        self._notify("segmentation")
+
     def set_labels(self, labels: np.ndarray | None, colours: np.ndarray | None = None,
                    names: dict[int, str] | None = None, source: str = "manual",
                    details: dict[int, str] | None = None) -> None:
