@@ -9,7 +9,7 @@ as the window / level bar). :meth:`refresh` shows the layer's settings again wit
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QGridLayout, QHBoxLayout, QLabel, QSlider, QToolButton,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider, QToolButton,
                                QVBoxLayout, QWidget)
 
 from ...core.study import FUSION_MODES, LAYER_COLOUR_MAPS, ImageLayer
@@ -36,12 +36,16 @@ class LayerRow(QWidget):
         self.visible_box = QCheckBox()
         self.visible_box.setToolTip("Show the layer" if not self.is_reference else "The reference is always shown")
         self.visible_box.setEnabled(not self.is_reference)
-        self.name_label = QLabel(f"<b>{layer.name}</b>")
         self.modality_label = QLabel(layer.modality or "image")
         self.modality_label.setStyleSheet("color: #888;")
+        shown = layer.name[len(layer.modality) + 1:] if layer.modality and layer.name.startswith(
+            f"{layer.modality} ") else layer.name  # layer_name() starts with the modality, shown beside it
+        self.name_label = QLabel(f"<b>{shown}</b>")
+        self.name_label.setToolTip(f"{layer.name}{' (reference)' if self.is_reference else ''}")
+        self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # clipped, not wide
         top.addWidget(self.visible_box)
-        top.addWidget(self.name_label, 1)
         top.addWidget(self.modality_label)
+        top.addWidget(self.name_label, 1)
         self.up_button = self._tool_button("▲", "Draw earlier (under the layer listed above)")
         self.down_button = self._tool_button("▼", "Draw later (over the layer listed below)")
         self.remove_button = self._tool_button("✕", "Remove the layer from the study")
@@ -49,8 +53,6 @@ class LayerRow(QWidget):
             button.setVisible(not self.is_reference)
             top.addWidget(button)
         outer.addLayout(top)
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
         self.opacity_slider = QSlider(Qt.Orientation.Horizontal)
         self.opacity_slider.setRange(0, 100)
         self.opacity_slider.setToolTip("Opacity over the layers below (blend)")
@@ -64,13 +66,17 @@ class LayerRow(QWidget):
         self.fusion_box.setToolTip("How the layer meets the reference: blend at its opacity, or the registration "
                                    "checks (20 mm checkerboard of reference and layer, their difference)")
         if not self.is_reference:
-            grid.addWidget(QLabel("Opacity"), 0, 0)
-            grid.addWidget(self.opacity_slider, 0, 1)
-            grid.addWidget(self.fusion_box, 0, 2)
-        grid.addWidget(self.colour_box, 1, 2)
+            opacity = QHBoxLayout()
+            opacity.addWidget(QLabel("Opacity"))
+            opacity.addWidget(self.opacity_slider, 1)
+            outer.addLayout(opacity)
+        looks = QHBoxLayout()
+        looks.addWidget(self.colour_box, 1)
+        if not self.is_reference:
+            looks.addWidget(self.fusion_box, 1)
+        outer.addLayout(looks)
         self.window_editor = WindowRangeEditor(presets_for(layer.modality, layer.units), layer.units)
-        grid.addWidget(self.window_editor, 1, 0, 1, 2)
-        outer.addLayout(grid)
+        outer.addWidget(self.window_editor)
         self.banner = AlignmentBanner()
         outer.addWidget(self.banner)
         self.visible_box.toggled.connect(self._visibility_toggled)

@@ -7,7 +7,7 @@ refreshes that layer's row. A drag that would put an overlay above the reference
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer
 from PySide6.QtWidgets import QAbstractItemView, QDockWidget, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from ...core.viewer_state import ViewerState
@@ -33,6 +33,9 @@ class LayersDock(QDockWidget):
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.viewport().installEventFilter(self)
         self.list.model().rowsMoved.connect(self._rows_moved)
         layout.addWidget(self.hint)
         layout.addWidget(self.list, 1)
@@ -63,6 +66,18 @@ class LayersDock(QDockWidget):
                 if row.layer.id == layer_id:
                     row.refresh()
 
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.list.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_rows()
+        return super().eventFilter(watched, event)
+
+    def _fit_rows(self) -> None:
+        """Rows as wide as the list (a list item is otherwise as wide as its widget's size hint)."""
+        width = self.list.viewport().width()
+        for n in range(self.list.count()):
+            item = self.list.item(n)
+            item.setSizeHint(QSize(width, item.sizeHint().height()))
+
     def row(self, layer_id: int) -> LayerRow:
         return next(row for row in self.rows if row.layer.id == layer_id)
 
@@ -74,8 +89,7 @@ class LayersDock(QDockWidget):
             row = LayerRow(self.state, layer)
             item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, layer.id)
-            hint = row.sizeHint()
-            item.setSizeHint(QSize(hint.width(), hint.height()))
+            item.setSizeHint(QSize(self.list.viewport().width(), row.sizeHint().height()))
             if row.is_reference:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsDragEnabled)
             self.list.addItem(item)

@@ -24,6 +24,8 @@ class WindowRangeEditor(QWidget):
         self.preset_box = QComboBox()
         self.preset_box.addItems([CUSTOM, *self.presets])
         self.preset_box.setToolTip("Window preset")
+        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_box.setMinimumContentsLength(6)
         layout.addWidget(QLabel(f"{units or 'Range'}"))
         layout.addWidget(self.low_spin)
         layout.addWidget(QLabel("–"))
@@ -39,7 +41,7 @@ class WindowRangeEditor(QWidget):
         spin.setRange(-1e7, 1e7)
         spin.setKeyboardTracking(False)
         spin.setToolTip(tip)
-        spin.setMinimumWidth(70)
+        spin.setMinimumWidth(60)
         return spin
 
     def set_window(self, window: WindowLevel) -> None:
