@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from .errors import LoadCancelled
 from .geometry import ImageGeometry
 from .layer_transform import LayerTransform
 from .mask_transfer import transfer_mask
@@ -17,7 +18,7 @@ from .study import Study
 from .undo import UndoStack
 
 
-class TransferCancelled(Exception):
+class TransferCancelled(LoadCancelled):
     """The user cancelled a transfer; nothing was changed."""
 
 

@@ -23,6 +23,7 @@ from .study.load_progress import LoadProgress
 from .worker import LoadWorker
 from .session.recent_files import RecentFiles
 from .segments.segment_list_panel import SegmentListPanel
+from .segments.segment_transfer import SegmentTransfer
 from .study.series_picker_dialog import SeriesPickerDialog
 from .session.session_actions import SessionActions
 from .statistics.panel import StatisticsPanel
@@ -188,6 +189,8 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             action.setEnabled(False)
             edit_menu.addAction(action)
+        self.segment_transfer = SegmentTransfer(self.state, self)  # Segment ▸ Copy segments to another layer…
+        self.segment_transfer.add_actions(self)
         view_menu = self.menuBar().addMenu("&View")
         for name, label in (("axial", "Axial"), ("sagittal", "Sagittal"), ("coronal", "Coronal"), ("3d", "3-D")):
             action = QAction(f"Maximise {label}", self)
@@ -322,6 +325,8 @@ class MainWindow(QMainWindow):
         self.overlay_resampler.shutdown()
         self.exchange.shutdown()
         self.statistics.shutdown()
+        self.segment_transfer.worker.cancel()
+        self.segment_transfer.worker.wait()
         self.ai_panel.shutdown()
         finalize = getattr(self.three_d_view, "finalize", None)
         if finalize is not None:
