@@ -48,7 +48,7 @@ def default_overlay_colour_map(volume: Volume) -> str:
     return "hot" if volume.modality == "PT" or volume.units == UNITS_SUV else "grey"
 
 
-@dataclass
+@dataclass(eq=False)  # a layer is itself: lists of layers compare by identity, never by their voxel arrays
 class ImageLayer:
     id: int
     volume: Volume
