@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from medseg_app.core.display_axes import index_to_screen, view_axes
-from medseg_app.core.fused_display import FusedComposer, OverlayPlane, checker_mask, plane_indices
+from medseg_app.core.fused_display import FusedComposer, OverlayPlane, checker_mask, over_tables, plane_indices
 from medseg_app.core.geometry import ImageGeometry
 from medseg_app.core.window_level import WindowLevel, colour_table
 
@@ -80,3 +80,30 @@ def test_plane_indices_match_the_views_screen_mapping():
             index[axes.slice_axis] = 2
             x, y, _ = index_to_screen(geometry, axes, index)
             np.testing.assert_array_equal(plane[int(y), int(x)], index)
+
+
+def test_a_second_layer_is_blended_over_the_first_within_one_and_a_half_levels_everywhere():
+    rng = np.random.default_rng(3)
+    grey8 = rng.integers(0, 256, (40, 50)).astype(np.uint8)
+    first = rng.random((40, 50)).astype(np.float32) * 6
+    second = rng.random((40, 50)).astype(np.float32) * 6
+    second[::3] = np.nan
+    window = WindowLevel.from_range(0, 5)
+    planes = [OverlayPlane(first, window, "hot", 0.6), OverlayPlane(second, window, "rainbow", 0.35)]
+    out = compose(grey8, planes)
+    below = compose(grey8, planes[:1]).view(np.uint8).reshape(40, 50, 4)[..., :3].astype(float)
+    level = np.clip((second - 0) * 254 / 5, 0, 254)
+    colour = colour_table("rainbow")[np.round(np.floor(np.nan_to_num(level)) * 255 / 254).astype(int)]
+    colour = colour[..., ::-1]  # packed ARGB is B, G, R, A in memory (little-endian)
+    expected = np.where(np.isnan(second)[..., None], below, below * 0.65 + colour * 0.35)
+    got = out.view(np.uint8).reshape(40, 50, 4)
+    assert np.abs(got[..., :3] - expected).max() <= 1.5
+    assert (got[..., 3] == 255).all()
+
+
+def test_drawing_over_never_carries_from_one_byte_into_the_next():
+    for opacity in (0.01, 0.3, 0.5, 0.502, 0.77, 0.999, 1.0):
+        plane = OverlayPlane(np.zeros((1, 1), np.float32), WindowLevel(1, 0), "grey", opacity)
+        premultiplied, scale = over_tables("grey", plane)
+        for shift in (16, 8, 0):
+            assert int(scale.max()) + int(((premultiplied >> shift) & 255).max()) <= 255
