@@ -17,6 +17,7 @@ Modes (registration checks as ITK-SNAP and 3D Slicer offer them):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -61,12 +62,15 @@ def _layer_colour_and_alpha(colour_map: str, opacity: float, mode: str) -> tuple
     return np.asarray(colour, np.float32), alpha
 
 
+@lru_cache(maxsize=32)  # shared by the three views; an opacity drag makes one per step. Read-only.
 def fusion_table(reference_colour_map: str, colour_map: str, opacity: float, mode: str) -> np.ndarray:
     """(65536,) packed RGB of the layer over the reference, indexed by ref8 * 256 + level."""
     colour, alpha = _layer_colour_and_alpha(colour_map, opacity, mode)
     reference = colour_table(reference_colour_map).astype(np.float32)[:, None, :]
     composed = reference * (1 - alpha[..., None]) + colour * alpha[..., None]
-    return np.ascontiguousarray(_pack(composed).reshape(-1))
+    table = np.ascontiguousarray(_pack(composed).reshape(-1))
+    table.setflags(write=False)
+    return table
 
 
 def overlay_levels(values: np.ndarray, window: WindowLevel, scratch: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -133,7 +137,6 @@ class FusedComposer:
     levels and the overlays' slices."""
 
     def __init__(self):
-        self._tables: dict[tuple, np.ndarray] = {}
         self._scratch = np.zeros((1, 1), np.float32)
         self._levels = np.zeros((1, 1), np.uint8)
         self._index = np.zeros((1, 1), np.intp)
@@ -142,14 +145,9 @@ class FusedComposer:
         self._over: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
         self._checkers: dict[tuple, np.ndarray] = {}
 
-    def table(self, reference_colour_map: str, plane: OverlayPlane) -> np.ndarray:
-        key = (reference_colour_map, plane.colour_map, round(float(plane.opacity), 4), plane.mode)
-        table = self._tables.get(key)
-        if table is None:
-            if len(self._tables) > 16:  # an opacity drag makes one table per step
-                self._tables.clear()
-            table = self._tables[key] = fusion_table(*key)
-        return table
+    @staticmethod
+    def table(reference_colour_map: str, plane: OverlayPlane) -> np.ndarray:
+        return fusion_table(reference_colour_map, plane.colour_map, round(float(plane.opacity), 4), plane.mode)
 
     def _buffers(self, shape: tuple[int, int]) -> None:
         if self._levels.shape != shape:
