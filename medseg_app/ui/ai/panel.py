@@ -5,7 +5,10 @@ folder, the models shipped with MedSeg), listed with what their configs say (:mo
 when the model's modality is not the open image's. Box-prompted models need a box (:mod:`.ai_box_editor`, drawn
 on any slice view). Run loads the network on the first run of a bundle and segments in a worker
 (:mod:`.ai_runner`) with a progress bar and Cancel; a bundle whose configs hold Python code asks once whether to
-trust it. Each label of the result becomes a new segment, source "AI model", in one undo step
+trust it. A model runs on the study layer of its modality (the shipped PET models on the PET layer, whatever the
+reference; :meth:`AiPanel.model_layer`), the box drawn on any view being in patient space, and its probabilities
+are resampled onto the reference grid before the arg-max, so its segments lie on the reference grid like every
+other. Each label of the result becomes a new segment, source "AI model", in one undo step
 (:mod:`.ai_results`), and the last one becomes active. "Show uncertainty" draws the last result's uncertainty
 (normalised entropy) as a heat map over the slices, only inside the region the model saw; it is off by default
 and cleared when another image opens. torch and MONAI are imported only when a model first runs.
@@ -26,6 +29,7 @@ from ...core.viewer_state import ViewerState
 from .box_drawing import BoxDrawing
 from .box_editor import BoxEditor
 from .model_info import ModelInfo
+from .model_info import _modality as normalised_modality
 from .results import add_result_segments
 from .runner import AiOutcome, AiRunner
 
@@ -75,6 +79,10 @@ class AiPanel(QDockWidget):
         layout.addWidget(self.problems)
         self.info = ModelInfo()
         layout.addWidget(self.info)
+        self.layer_label = QLabel("")
+        self.layer_label.setObjectName("ai_model_layer")
+        self.layer_label.setWordWrap(True)
+        layout.addWidget(self.layer_label)
         self.device_label = QLabel(f"Device: {probable_device()}")
         self.device_label.setWordWrap(True)
         layout.addWidget(self.device_label)
@@ -122,6 +130,7 @@ class AiPanel(QDockWidget):
         self.drawing.drawing_changed.connect(self._drawing_changed)
         if tools is not None:
             tools.tool_changed.connect(lambda tool: tool is not None and self.drawing.set_drawing(False))
+            self.drawing.box_changed.connect(tools.set_box)  # the tools' "within the box" is this box
         state.subscribe(self._on_state)
         self.refresh_models()
         self._busy(False)
@@ -154,10 +163,29 @@ class AiPanel(QDockWidget):
     def select_model(self, name: str) -> None:
         self.model_combo.setCurrentIndex([b.name for b in self.bundles].index(name))
 
+    def model_layer(self, bundle: ModelBundle | None):
+        """The study layer ``bundle`` reads: the reference when its modality fits (or the model names none, or no
+        layer has it), else the first layer of the model's modality."""
+        study = self.state.study
+        if bundle is None or study is None:
+            return None
+        modality = normalised_modality(bundle.modality or "")
+        if not modality or normalised_modality(study.reference.modality or "") == modality:
+            return study.reference
+        return next((layer for layer in study.layers if normalised_modality(layer.modality or "") == modality),
+                    study.reference)
+
     def _model_changed(self) -> None:
         bundle = self.current_bundle()
-        volume = self.state.volume
-        self.info.show_summary(bundle.summary() if bundle else None, volume.modality if volume else None)
+        layer = self.model_layer(bundle)
+        modality = layer.modality if layer is not None else (self.state.volume.modality if self.state.volume
+                                                              else None)
+        self.info.show_summary(bundle.summary() if bundle else None, modality)
+        study = self.state.study
+        on_layer = layer is not None and study is not None and layer is not study.reference
+        self.layer_label.setText(f"Runs on the {layer.name} layer; the result lands on the reference grid."
+                                 if on_layer else "")
+        self.layer_label.setVisible(on_layer)
         needs_box = bool(bundle and bundle.needs_box)
         self.box_group.setVisible(needs_box)
         if not needs_box:
@@ -205,8 +233,11 @@ class AiPanel(QDockWidget):
                 return
         box = self.drawing.box.lps_corners(volume.geometry) if bundle.needs_box else None
         self.drawing.set_drawing(False)
-        self.status.setText(f"Running {bundle.name}…")
-        self.runner.run(bundle, volume, self.state.segmentation, box, self._finished)
+        layer = self.model_layer(bundle)
+        on_layer = layer is not None and layer is not self.state.study.reference
+        self.status.setText(f"Running {bundle.name}{f' on the {layer.name} layer' if on_layer else ''}…")
+        self.runner.run(bundle, volume, self.state.segmentation, box, self._finished,
+                        layer=layer if on_layer else None)
 
     def cancel(self) -> None:
         self.runner.cancel()
@@ -258,6 +289,8 @@ class AiPanel(QDockWidget):
             view.set_heat(heat)
 
     def _on_state(self, what: str) -> None:
+        if what == "layers":
+            self._model_changed()  # a layer of the model's modality may have come or gone
         if what != "volume":
             return
         if self.runner.busy:

@@ -4,7 +4,8 @@
 here, in the worker, never at start-up) is built on the first run of a bundle and cached, keyed by the bundle's
 folder and its weights' modification time; then ``Predictor.segment`` runs with the worker's progress and
 cancel. A newer run supersedes a running one (its result is dropped); Cancel stops at the next sliding window
-and nothing is returned. Errors come back as one sentence (``failed``).
+and nothing is returned. Errors come back as one sentence (``failed``). A model may read a study layer other than
+the reference (``run(..., layer=)``: the PET under a planning CT); its result still lands on the reference grid.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from ..worker import LoadWorker
 @dataclass
 class AiOutcome:
     bundle: ModelBundle
-    volume: Volume  # the image it ran on: a result for another image is stale
+    volume: Volume  # the reference image its result lies on: a result for another image is stale
     segmentation: object  # the segmentation it is meant for
     result: object  # ai.inference.SegmentationResult
     uncertainty: np.ndarray  # uint8 levels of result.uncertainty, on result.region
@@ -89,9 +90,16 @@ class AiRunner(QObject):
         return self._predictors[key]
 
     def run(self, bundle: ModelBundle, volume: Volume, segmentation, box_lps,
-            on_done: Callable[[AiOutcome], None]) -> None:
-        """Segment ``volume`` with ``bundle`` (``box_lps``: two opposite LPS corners in mm, or None)."""
+            on_done: Callable[[AiOutcome], None], layer=None) -> None:
+        """Segment ``volume`` with ``bundle`` (``box_lps``: two opposite LPS corners in mm, or None). ``layer``: the
+        study ImageLayer (not the reference) the model reads instead; its probabilities are resampled onto
+        ``volume``'s grid (linear, through the layer's transform) before the arg-max, and the box stays in
+        ``volume``'s patient space."""
         from_box = box_lps is not None
+        if layer is None:
+            source, onto = volume, {}
+        else:  # the layer's volume and transform as they are now: a later re-registration is another run
+            source, onto = layer.volume, {"reference": volume.geometry, "transform": layer.transform}
 
         def job(progress, cancelled):
             with self._lock:
@@ -105,8 +113,8 @@ class AiRunner(QObject):
                 from ...ai.inference import InferenceCancelled
 
                 try:
-                    result = predictor.segment(volume.array, volume.geometry, box_lps,
-                                               progress=lambda f: progress(f, message), cancelled=cancelled)
+                    result = predictor.segment(source.array, source.geometry, box_lps,
+                                               progress=lambda f: progress(f, message), cancelled=cancelled, **onto)
                 except InferenceCancelled:
                     raise LoadCancelled("AI segmentation cancelled") from None
                 except (ValueError, RuntimeError) as exc:

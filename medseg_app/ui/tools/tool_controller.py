@@ -5,6 +5,11 @@ progress and Cancel show in the status bar). Only ``Tool.apply`` — one ``Segme
 undo step — runs on the GUI thread. Brush strokes, clicks and lassos on one slice are quick and are applied
 on the GUI thread directly. What a gesture in a slice view does is :class:`ToolGestures`'s; the views report
 gestures through :class:`~medseg_app.ui.viewer.slice_interaction.SliceInteraction` (see :meth:`attach_views`).
+
+The source layer (:meth:`set_source_layer`, the tool panel's "Source layer"): the study layer the tools read
+intensities from, on the reference grid; the first time a layer is chosen its resample onto the reference grid is
+made in the worker (a live tool's slices wait for it), never on the GUI thread. The box (:meth:`set_box`, the AI
+dock's box) is what a tool run "within the box" is limited to.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class ToolController(QObject):
     tool_changed = Signal(object)  # the active Tool, or None
     preview_changed = Signal(bool)  # True while a preview waits for Apply
     seeds_changed = Signal()
+    source_changed = Signal(object)  # the source layer's id, or None for the reference
     message = Signal(str)
 
     def __init__(self, state: ViewerState, worker: LoadWorker | None = None, tools: dict[str, Tool] | None = None,
@@ -50,6 +56,8 @@ class ToolController(QObject):
         self._live_timer = QTimer(self, singleShot=True, interval=LIVE_DELAY_MS)
         self._live_timer.timeout.connect(self.request_preview)
         self._applying = False
+        self.source_layer: int | None = None  # None: the tools read the reference
+        self.box_lps: np.ndarray | None = None  # (2, 3) LPS corners of the AI dock's box, or None
         state.subscribe(self._on_state)
         state.subscribe_segments(self._on_segments)
 
@@ -73,6 +81,12 @@ class ToolController(QObject):
             return
         if tool.values.get("method", "manual") != "manual" or tool.values.get("preset", "none") != "none":
             return  # an automatic or preset range is worked out on the whole volume, in the worker
+        if tool.context is None or not tool.context.source_ready:
+            return  # the source layer is being resampled in the worker; the whole-volume preview follows
+        if tool.values.get("within") == "box" and self.box_lps is None:
+            self.message.emit(f"{tool.title}: draw a box first (AI segmentation ▸ Draw box), or threshold "
+                              "within the whole image.")
+            return
         if self.ensure_segment() is None:
             return
         shape = state.volume.array.shape
@@ -83,7 +97,11 @@ class ToolController(QObject):
             if (axis, index) in seen:
                 continue
             seen.add((axis, index))
-            plane = np.asarray(slice_preview(axis, index), bool)
+            try:
+                plane = np.asarray(slice_preview(axis, index), bool)
+            except ValueError as exc:
+                self.message.emit(f"{tool.title}: {exc}.")
+                return
             start, stop = [0, 0, 0], list(shape)
             start[axis], stop[axis] = index, index + 1
             changes.append((Box(tuple(start), tuple(stop)), np.expand_dims(plane, axis), mode))
@@ -91,7 +109,59 @@ class ToolController(QObject):
 
     # --- activation --------------------------------------------------------------------------
     def context(self) -> EditContext:
-        return EditContext(self.state.volume, self.state.segmentation, None)  # None: the active segment
+        return EditContext(self.state.volume, self.state.segmentation, None,  # None: the active segment
+                           study=self.state.study, source_layer=self.source_layer, box_lps=self.box_lps)
+
+    # --- source layer and box ------------------------------------------------------------------
+    def source(self):
+        """The source ImageLayer (the reference when none is chosen), or None without a study."""
+        study = self.state.study
+        if study is None:
+            return None
+        if self.source_layer is None:
+            return study.reference
+        return study.layer(self.source_layer)
+
+    def set_source_layer(self, layer_id: int | None) -> None:
+        """Read intensities from study layer ``layer_id`` (None or the reference's id: the reference)."""
+        study = self.state.study
+        if study is not None and layer_id is not None and layer_id == study.reference.id:
+            layer_id = None
+        if layer_id == self.source_layer:
+            return
+        self.source_layer = layer_id
+        self.source_changed.emit(layer_id)
+        if self.active is not None:
+            self.activate(self.active.id)  # cancels a running preview: the resample below comes after it
+        self._prepare_source()
+
+    def _prepare_source(self) -> None:
+        """Resample the source layer onto the reference grid in the worker, once per transform."""
+        study, layer_id = self.state.study, self.source_layer
+        if study is None or layer_id is None or study.cached_on_reference(layer_id) is not None:
+            return
+        name = study.layer(layer_id).name
+
+        def job(progress, cancelled):
+            progress(0.0, f"Resampling {name} onto the reference grid…")
+            return study.on_reference(layer_id)
+
+        self.worker.submit(job, lambda _volume: self._source_ready())
+
+    def _source_ready(self) -> None:
+        """The source's resample arrived: a live tool's slices can use it now."""
+        if self.active is not None and self.kind == "live":
+            self.options_changed()
+
+    def set_box(self, box) -> None:
+        """The box tools may be limited to: a PromptBox on the reference grid, two LPS corners, or None."""
+        if box is not None and hasattr(box, "lps_corners"):
+            box = box.lps_corners(self.state.volume.geometry) if self.state.volume is not None else None
+        self.box_lps = None if box is None else np.asarray(box, float).reshape(2, 3)
+        if self.active is not None and self.active.context is not None:
+            self.active.context.box_lps = self.box_lps
+            if self.active.values.get("within") == "box":
+                self.options_changed()
 
     @staticmethod
     def kind_of(tool: Tool) -> str:
@@ -111,6 +181,19 @@ class ToolController(QObject):
             self.options_changed()
 
     def _on_state(self, what: str) -> None:
+        if what == "volume":
+            self.box_lps = None  # a box belongs to its image
+        if what in ("volume", "layers"):
+            study = self.state.study
+            if self.source_layer is not None and (study is None or self.source_layer not in
+                                                  {layer.id for layer in study.layers}):
+                self.source_layer = None  # the layer left the study (or another study opened): the reference
+                self.source_changed.emit(None)
+                if self.active is not None and what == "layers":
+                    self.activate(self.active.id)
+            elif what == "layers" and self.source_layer is not None and \
+                    study.cached_on_reference(self.source_layer) is None:
+                self._prepare_source()  # re-registered: its resample is made again
         if what in ("volume", "segmentation") and self.active is not None:
             self.activate(self.active.id)
 

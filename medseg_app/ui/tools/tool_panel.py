@@ -1,6 +1,6 @@
 """The tool panel (a dock): pick a tool, set its options, Preview / Apply / Cancel, and the editing options.
 
-"Navigate" (no tool) leaves the left button to the crosshair. Each tool's options widget is generated from its
+"Navigate" (no tool) leaves the left button to the crosshair. "Source layer" picks the study image the tools read. Each tool's options widget is generated from its
 parameters (:class:`ToolOptionsWidget`) or, for threshold and region growing, a special widget built on it.
 """
 
@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QButtonGroup, QDockWidget, QGridLayout, QHBoxLayo
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .edit_options_widget import EditOptionsWidget
+from .source_layer_combo import SourceLayerCombo
 from .tool_controller import ToolController
 from .tool_options_widget import ToolOptionsWidget
 
@@ -62,6 +63,8 @@ class ToolPanel(QDockWidget):
         self.hint = QLabel("")
         self.hint.setWordWrap(True)
         layout.addWidget(self.hint)
+        self.source = SourceLayerCombo(controller)
+        layout.addWidget(self.source)
         self.stack = QStackedWidget()
         self.stack.addWidget(QWidget())
         self.options: dict[str, ToolOptionsWidget] = {}
