@@ -5,8 +5,10 @@ transfer_pet_to_ct: the PET mask (≈ 5 mm voxels) carried onto the CT grid (≈
 shape-keeping transfer (core/mask_transfer.py: signed distance, linear, threshold 0), Dice against the CT's own
 mask, averaged over the patients; the peer is SimpleITK's nearest-neighbour resample of the same mask (what
 ``medseg convert`` did before). The verification prints, for every patient and both directions (PET → CT and
-CT → PET), Dice and volume ratio for nearest, fraction (linear, ≥ 0.5) and distance, and fails when a patient's
-PET → CT Dice is under 0.95 or its volume is off by more than 3 %.
+CT → PET), Dice and volume ratio for nearest, fraction (linear, ≥ 0.5), distance (ours) and 3D Slicer's route
+through a closed surface (VTK, the render layer's library: discrete flying edges, windowed-sinc smoothing at
+Slicer's default factor 0.5 — 20 iterations, pass band 0.01 — then vtkPolyDataToImageStencil on the target grid),
+and fails when a patient's PET → CT Dice is under 0.95 or its volume is off by more than 3 %.
 """
 
 from __future__ import annotations
@@ -47,6 +49,55 @@ def _ours(source, target, method: str = "distance") -> np.ndarray:
     return transfer_mask_dense(source.array > 0, source.geometry, target.geometry, method=method)
 
 
+def _closed_surface(source, target, smoothing_factor: float = 0.5) -> np.ndarray:
+    """3D Slicer's binary labelmap → closed surface → binary labelmap, for grids with identity directions."""
+    from vtkmodules.util import numpy_support
+    from vtkmodules.vtkCommonDataModel import vtkImageData, vtkPolyData
+    from vtkmodules.vtkFiltersCore import vtkWindowedSincPolyDataFilter
+    from vtkmodules.vtkFiltersGeneral import vtkDiscreteFlyingEdges3D
+    from vtkmodules.vtkImagingStencil import vtkImageStencilToImage, vtkPolyDataToImageStencil
+
+    for grid in (source.geometry, target.geometry):
+        if not np.allclose(grid.direction, np.eye(3)):
+            raise ValueError("the closed-surface peer handles axis-aligned grids only")
+    mask = np.pad((source.array > 0).astype(np.uint8), 1)
+    image = vtkImageData()
+    image.SetDimensions(*mask.shape[::-1])
+    image.SetSpacing(*source.geometry.spacing)
+    image.SetOrigin(*(source.geometry.origin - source.geometry.spacing))
+    image.GetPointData().SetScalars(numpy_support.numpy_to_vtk(mask.ravel(), deep=True))
+    edges = vtkDiscreteFlyingEdges3D()
+    edges.SetInputData(image)
+    edges.SetValue(0, 1)
+    edges.ComputeNormalsOff()
+    edges.ComputeGradientsOff()
+    edges.ComputeScalarsOff()
+    sinc = vtkWindowedSincPolyDataFilter()
+    sinc.SetInputConnection(edges.GetOutputPort())
+    sinc.SetNumberOfIterations(20)
+    sinc.SetPassBand(10.0 ** (-4.0 * smoothing_factor))
+    sinc.BoundarySmoothingOff()
+    sinc.FeatureEdgeSmoothingOff()
+    sinc.NonManifoldSmoothingOn()
+    sinc.NormalizeCoordinatesOn()
+    sinc.Update()
+    surface = vtkPolyData()
+    surface.DeepCopy(sinc.GetOutput())  # a separate pipeline: the stencil's extent is the target's
+    stencil = vtkPolyDataToImageStencil()
+    stencil.SetInputData(surface)
+    g = target.geometry
+    stencil.SetOutputOrigin(*g.origin)
+    stencil.SetOutputSpacing(*g.spacing)
+    stencil.SetOutputWholeExtent(0, g.size[0] - 1, 0, g.size[1] - 1, 0, g.size[2] - 1)
+    to_image = vtkImageStencilToImage()
+    to_image.SetInputConnection(stencil.GetOutputPort())
+    to_image.SetInsideValue(1)
+    to_image.SetOutsideValue(0)
+    to_image.SetOutputScalarTypeToUnsignedChar()
+    to_image.Update()
+    return numpy_support.vtk_to_numpy(to_image.GetOutput().GetPointData().GetScalars()).reshape(g.shape) > 0
+
+
 def _dice(a: np.ndarray, b: np.ndarray) -> float:
     return 2.0 * np.count_nonzero(a & b) / (np.count_nonzero(a) + np.count_nonzero(b))
 
@@ -59,6 +110,7 @@ def _table(masks) -> list[dict]:
             results = {"SimpleITK nearest": _sitk_nearest(pair[source], pair[target])}
             for method in ("fraction", "distance"):
                 results[method] = _ours(pair[source], pair[target], method)
+            results["Slicer closed surface"] = _closed_surface(pair[source], pair[target])
             rows.append({"patient": patient, "direction": f"{source} → {target}",
                          **{name: (_dice(mask, truth), np.count_nonzero(mask) / np.count_nonzero(truth))
                             for name, mask in results.items()}})

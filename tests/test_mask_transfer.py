@@ -8,7 +8,8 @@ import pytest
 
 from medseg_app.core.geometry import ImageGeometry
 from medseg_app.core.layer_transform import LayerTransform
-from medseg_app.core.mask_transfer import transfer_labels, transfer_mask, transfer_mask_dense
+from medseg_app.core.mask_transfer import (MARGIN_VOXELS, smoothing_sigma_voxels, transfer_labels, transfer_mask,
+                                            transfer_mask_dense)
 from medseg_app.core.overlap_metrics import dice_and_jaccard
 from medseg_app.core.segmentation import Segmentation
 from medseg_app.core.segmentation_transfer import TransferCancelled, carry_segmentation, rereferenced
@@ -38,6 +39,27 @@ def test_pet_mask_onto_the_ct_grid_beats_nearest_neighbour_and_keeps_the_volume(
     assert dice["distance"] > dice["fraction"] > dice["nearest"]
 
 
+def test_only_a_coarse_source_axis_is_smoothed(masks):
+    ct, pet = masks["CT"], masks["PET"]
+    identity = LayerTransform.identity()
+    # PET 5.5 × 5.5 × 3.3 mm onto CT 1 × 1 × 3.3 mm: in-plane only; the other way round: nothing
+    assert smoothing_sigma_voxels(pet.geometry, ct.geometry, identity).tolist() == [0.0, 0.75, 0.75]
+    assert not smoothing_sigma_voxels(ct.geometry, pet.geometry, identity).any()
+    quarter_turn = LayerTransform.rigid(rotation_deg=(0.0, 0.0, 90.0))  # the PET's i axis along the CT's j
+    assert smoothing_sigma_voxels(pet.geometry, ct.geometry, quarter_turn).tolist() == [0.0, 0.75, 0.75]
+
+
+def test_a_partly_outside_mask_keeps_the_volume_of_what_lands_inside():
+    coarse = ImageGeometry((20, 20, 10), (4.0, 4.0, 2.0), (0.0, 0.0, 0.0))
+    fine = ImageGeometry((40, 80, 20), (1.0, 1.0, 2.0), (20.0, 0.0, 0.0))  # covers x in [19.5, 59.5] only
+    mask = np.zeros(coarse.shape, bool)
+    mask[2:8, 5:15, 2:12] = True  # x from 6 to 46 mm: half of it beyond the fine grid's first voxel
+    moved = transfer_mask_dense(mask, coarse, fine)
+    inside_mm3 = moved.sum() * fine.voxel_volume_mm3
+    expected = (46.0 - 19.5) * 40.0 * 12.0  # the block's part over the fine grid (x × y × z in mm)
+    assert abs(inside_mm3 / expected - 1) < 0.08
+
+
 def test_ct_mask_onto_the_pet_grid_agrees_with_the_pet_mask(masks):
     ct, pet = masks["CT"], masks["PET"]
     moved = transfer_mask_dense(ct.array > 0, ct.geometry, pet.geometry)
@@ -63,7 +85,7 @@ def test_a_shifted_grid_moves_the_mask_by_the_transform():
     expected = np.zeros(geometry.shape, bool)
     expected[6:16, 9:19, 12:22] = True
     np.testing.assert_array_equal(moved, expected)
-    assert box.size < mask.size / 10  # the work stays in the mask's neighbourhood
+    assert max(box.shape) <= 10 + 2 * (MARGIN_VOXELS + 1)  # the work stays in the mask's neighbourhood
 
 
 def test_an_empty_mask_or_one_outside_the_target_transfers_to_nothing():

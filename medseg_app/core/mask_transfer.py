@@ -1,20 +1,26 @@
 """Binary masks and label maps carried from one grid to another, keeping their volume and shape.
 
-Method ("distance", the default): the mask's signed distance map on its own grid, interpolated linearly at the
-target's voxel centres, thresholded at 0. The distance is symmetric — half of (distance from the inside boundary
+Method "distance" (the default): the mask's signed distance map on its own grid, interpolated linearly at the
+target's voxel centres, negative inside. The distance is symmetric — half of (distance from the inside boundary
 voxels minus distance from the outside boundary voxels), both SimpleITK's SignedMaurerDistanceMap in mm — so its
-zero level lies halfway between inside and outside voxel centres, where the voxel faces are, and a transfer onto the
-same grid gives the mask back exactly. (Maurer's own map puts the zero on the inside boundary voxel centres and
-shrinks a PET-sized mask by half a 5 mm voxel: Dice 0.71 on STS_002.)
+zero level lies on the voxel faces between inside and outside voxels, and a transfer onto the same grid gives the
+mask back exactly. (Maurer's own map puts the zero on the inside boundary voxel centres and shrinks a PET-sized mask
+by half a 5 mm voxel: Dice 0.71 on STS_002.) Where the source voxels are coarse along an axis (more than
+``COARSER`` times the target's spacing there: a 5 mm PET mask going onto a 1 mm CT grid), the distance map is first
+smoothed along that axis (Gaussian, sigma ``SMOOTHING_VOXELS`` source voxels) to take out the voxel staircase, and
+the threshold is set so that the target holds the source mask's volume (the smoothing alone would shrink convex
+shapes) — what 3D Slicer reaches through a windowed-sinc smoothed closed surface, without leaving the voxel world.
+Otherwise (same or finer source voxels) the threshold is 0.
 
 "fraction" interpolates the mask as 0 / 1 fractions linearly and keeps ≥ 0.5; "nearest" is the nearest-neighbour
 resample, for comparison only. On the three sarcoma patients (PET mask → CT grid, Dice against the CT's own mask,
-benchmark ``transfer_pet_to_ct``): nearest 0.944 on average, fraction 0.955, distance 0.963 (each ≥ 0.952, volume
-within 2.1 %).
+benchmark ``transfer_pet_to_ct``): nearest 0.944 on average, fraction 0.955, distance without smoothing 0.963,
+distance 0.973 (0.984 / 0.963 / 0.973; a Slicer-like closed surface 0.974); CT → PET 0.996–0.999 for all.
 
 Work is cropped: the distance map is computed on the mask's bounding box padded by ``MARGIN_VOXELS`` (zeros beyond
-the source grid), and only the target voxels inside that padded box's image are resampled. Results are a target
-:class:`Box` and the boolean contents there.
+the source grid), and only the target voxels inside that padded box's image are resampled (the volume is matched
+before the target grid's edge cuts the box, so a mask partly outside the target keeps the volume of the part that
+lands). Results are a target :class:`Box` and the boolean contents there.
 
 Transforms follow ITK's fixed → moving sense: ``target_to_source`` maps a target patient point to the source patient
 point showing the same anatomy (a layer's :class:`LayerTransform` when the target is the study's reference).
@@ -36,7 +42,9 @@ from .overlap_metrics import MaskLike, mask_box_and_crop
 from .sitk_bridge import apply_geometry
 
 METHODS = ("distance", "fraction", "nearest")
-MARGIN_VOXELS = 3
+MARGIN_VOXELS = 4  # ≥ the Gaussian's reach (truncated at 4 sigma of 0.75 voxel) plus one outside voxel
+SMOOTHING_VOXELS = 0.75  # sigma of the distance map's smoothing along a coarse source axis (source voxels)
+COARSER = 1.5  # a source axis is coarse when its voxels exceed the target's spacing along it by this factor
 _OUTSIDE = 1.0e6  # distance (mm) given to target voxels beyond the padded source box
 
 Progress = Callable[[float], None]
@@ -71,17 +79,29 @@ def _padded_source(mask: MaskLike, source: ImageGeometry) -> tuple[np.ndarray, I
     return padded, grid
 
 
-def target_box(source_box_grid: ImageGeometry, target: ImageGeometry,
-               target_to_source: LayerTransform) -> Box:
+def target_box(source_box_grid: ImageGeometry, target: ImageGeometry, target_to_source: LayerTransform,
+               clip: bool = True) -> Box:
     """The target voxels whose centres can fall inside ``source_box_grid`` (its 8 corners mapped, then the
-    enclosing index box, clipped to the target grid)."""
+    enclosing index box; clipped to the target grid unless ``clip`` is False)."""
     size = np.asarray(source_box_grid.size, dtype=float)
     corners = np.array(list(itertools.product(*[(-0.5, s - 0.5) for s in size])))
     points = target_to_source.map_to_reference(source_box_grid.index_to_patient(corners))
     index = target.patient_to_index(points)
-    lo = np.maximum(np.floor(index.min(axis=0)).astype(int), 0)
-    hi = np.minimum(np.ceil(index.max(axis=0)).astype(int) + 1, np.asarray(target.size))
+    lo, hi = np.floor(index.min(axis=0)).astype(int), np.ceil(index.max(axis=0)).astype(int) + 1
+    if clip:
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, np.asarray(target.size))
     return Box(tuple(int(v) for v in lo[::-1]), tuple(int(max(a, b)) for a, b in zip(lo[::-1], hi[::-1])))
+
+
+def smoothing_sigma_voxels(source: ImageGeometry, target: ImageGeometry,
+                           target_to_source: LayerTransform) -> np.ndarray:
+    """Gaussian sigma (source voxels, numpy order k, j, i) for the distance map: ``SMOOTHING_VOXELS`` along each
+    source axis whose voxels are more than ``COARSER`` times the target's spacing along it, else 0."""
+    linear = target_to_source.reference_to_layer[:3, :3]
+    # |component of each target axis step, seen in the source, along each source axis|
+    steps = np.abs(source.direction.T @ linear @ target.direction) * target.spacing[np.newaxis, :]
+    along = steps.sum(axis=1)  # the target's spacing along source axes i, j, k (exact for aligned grids)
+    return np.where(source.spacing > COARSER * along, SMOOTHING_VOXELS, 0.0)[::-1]
 
 
 def _resample(values: np.ndarray, grid: ImageGeometry, target_grid: ImageGeometry, transform: LayerTransform,
@@ -93,11 +113,41 @@ def _resample(values: np.ndarray, grid: ImageGeometry, target_grid: ImageGeometr
     return sitk.GetArrayFromImage(out)
 
 
+def _volume_matched(field: np.ndarray, voxels: float) -> np.ndarray:
+    """``field`` shifted so that exactly its ``voxels`` lowest values are negative."""
+    n = int(round(voxels))
+    if n <= 0:
+        return np.full_like(field, _OUTSIDE)
+    if n >= field.size:
+        return np.full_like(field, -_OUTSIDE)
+    return field - np.partition(field.ravel(), n)[n]
+
+
+def _smoothed_distance(crop, grid, target, transform, mask_voxels: int, target_voxel_mm3: float):
+    """The distance method's field on the unclipped target box (negative inside) and that box."""
+    from scipy import ndimage
+
+    values = signed_distance_mm(crop, grid.spacing[::-1])
+    sigma = smoothing_sigma_voxels(grid, target, transform)
+    box = target_box(grid, target, transform, clip=not sigma.any())
+    if box.empty:
+        return box, None
+    field = _resample(values if not sigma.any() else ndimage.gaussian_filter(values, sigma, mode="nearest"),
+                      grid, sub_geometry(target, box), transform, sitk.sitkLinear, _OUTSIDE)
+    if sigma.any():
+        field = _volume_matched(field, mask_voxels * grid.voxel_volume_mm3 / target_voxel_mm3)
+        clipped = box.intersection(Box.whole(target.shape))
+        if clipped.empty:
+            return clipped, None
+        field, box = field[clipped.relative_to(box)], clipped
+    return box, field
+
+
 def transferred_field(mask: MaskLike, source: ImageGeometry, target: ImageGeometry,
                       target_to_source: LayerTransform | None = None,
                       method: str = "distance") -> tuple[Box, np.ndarray] | None:
-    """The method's field on the target box (mm distance, negative inside; or fraction, ≥ 0.5 inside; or 0 / 1
-    nearest), None when the mask is empty or lands outside the target grid."""
+    """The method's field on the target box (distance: mm, negative inside; fraction: ≥ 0.5 inside; nearest: 0 / 1),
+    None when the mask is empty or lands outside the target grid."""
     if method not in METHODS:
         raise ValueError(f"unknown transfer method {method!r}; one of {', '.join(METHODS)}")
     transform = target_to_source or LayerTransform.identity()
@@ -105,14 +155,15 @@ def transferred_field(mask: MaskLike, source: ImageGeometry, target: ImageGeomet
     if padded is None:
         return None
     crop, grid = padded
+    if method == "distance":
+        box, field = _smoothed_distance(crop, grid, target, transform, int(np.count_nonzero(crop)),
+                                        target.voxel_volume_mm3)
+        return None if field is None else (box, field)
     box = target_box(grid, target, transform)
     if box.empty:
         return None
     target_grid = sub_geometry(target, box)
-    if method == "distance":
-        values = signed_distance_mm(crop, grid.spacing[::-1])
-        field = _resample(values, grid, target_grid, transform, sitk.sitkLinear, _OUTSIDE)
-    elif method == "fraction":
+    if method == "fraction":
         field = _resample(crop.astype(np.float32), grid, target_grid, transform, sitk.sitkLinear, 0.0)
     else:
         field = _resample(crop.astype(np.uint8), grid, target_grid, transform, sitk.sitkNearestNeighbor, 0)
