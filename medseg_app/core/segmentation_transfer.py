@@ -1,6 +1,6 @@
 """A whole segmentation carried onto another layer's grid (Segment ▸ Copy segments to another layer…).
 
-Each segment goes through :func:`core.mask_transfer.transfer_mask` (signed distance, linear, threshold 0: keeps
+Each segment goes through :func:`core.mask_transfer.transfer_mask` (signed distance, interpolated linearly: keeps
 volume and shape); name, colour, visibility, opacity, lock, source and its detail are kept. The new segmentation
 starts with an empty undo history: the copy is a new document on a new grid, not an edit of the old one.
 """

@@ -1,7 +1,7 @@
 """Label maps from any grid onto an image's grid, one binary mask per label value, named from the sidecar.
 
 A label map on another grid is carried over by core/mask_transfer.py's shape-keeping transfer (each label's signed
-distance interpolated linearly, threshold 0; a voxel two labels claim goes to the deeper one), not by nearest
+distance interpolated linearly, the volume kept; a voxel two labels claim goes to the deeper one), not by nearest
 neighbour, which makes a PET-grid mask blocky on a CT grid; ``method="nearest"`` keeps the old resample for
 comparison.
 """
