@@ -30,7 +30,8 @@ def _pet_label_map(folder: Path) -> Path:
     path = folder / "pet_labels.nii.gz"
     sitk.WriteImage(image, str(path))
     (folder / "pet_labels.json").write_text(json.dumps({"labels": [
-        {"value": 3, "name": "GTV_PET", "colour": [250, 140, 60]}, {"value": 5, "name": "Block", "colour": [1, 2, 3]}]}))
+        {"value": 3, "name": "GTV_PET", "colour": [250, 140, 60]},
+        {"value": 5, "name": "Block", "colour": [1, 2, 3]}]}))
     return path
 
 

@@ -4,8 +4,8 @@ another on IMAGE's grid, with a read-back check of DICOM output.
 INPUT is a label map (NIfTI / NRRD / MetaImage, names and colours from its JSON sidecar; when on another grid, as a
 PET-grid AI result going onto the planning CT, carried onto IMAGE's grid by the shape-keeping transfer of
 core/mask_transfer.py — each label's signed distance interpolated linearly, its volume kept — or, with ``--resample
-nearest``, by the old nearest-neighbour resample), an RTSTRUCT or a SEG (recognised by reading the file's SOP Class / Modality, not
-its name). OUTPUT's format is taken from its extension (.nii, .nii.gz, .nrrd, .stl, .obj, .ply) unless --format
+nearest``, by the old nearest-neighbour resample), an RTSTRUCT or a SEG (recognised by reading the file's SOP
+Class / Modality, not its name). OUTPUT's format is taken from its extension (.nii, .nii.gz, .nrrd, .stl, .obj, .ply) unless --format
 says otherwise; DICOM output (rtstruct, seg) needs --format and IMAGE a DICOM series. After writing an RTSTRUCT
 or SEG the file is read back, rasterised and compared with what was written (core/export_verification.py); the
 table is printed. Exit status: 0 done; 1 written but the verification failed (the file is kept, the sentence

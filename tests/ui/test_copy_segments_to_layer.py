@@ -32,7 +32,8 @@ def fused(main_window, ct_pet):
     state.set_volume(ct)
     segment = state.segmentation.add_segment("GTV", colour=(250, 140, 60), source="rtstruct", mask=gtv)
     segment.source_detail = "RTSTRUCT ROI GTV_Mass_CT from RS.dcm"
-    state.segmentation.add_segment("Boost", colour=(10, 200, 30), mask=gtv & (np.arange(gtv.shape[0]) < 30)[:, None, None])
+    lower = gtv & (np.arange(gtv.shape[0]) < 30)[:, None, None]
+    state.segmentation.add_segment("Boost", colour=(10, 200, 30), mask=lower)
     layer = state.study.add_layer(pet)
     yield main_window, layer
     main_window.segment_transfer.worker.cancel()

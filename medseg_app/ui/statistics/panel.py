@@ -109,7 +109,9 @@ class StatisticsPanel(QDockWidget):
 
     def _layer_key(self) -> tuple:
         study = self.state.study
-        return tuple((layer.id, id(layer.transform)) for layer in study.overlays) if study is not None else ()
+        if study is None:
+            return ()
+        return tuple((layer.id, layer.transform.reference_to_layer.tobytes()) for layer in study.overlays)
 
     def reset(self) -> None:
         """A new study or segmentation: forget every number and compute them all again."""
