@@ -14,6 +14,7 @@ from medseg_app.core.overlap_metrics import dice_and_jaccard
 from medseg_app.core.segmentation import Segmentation
 from medseg_app.core.segmentation_transfer import TransferCancelled, carry_segmentation, rereferenced
 from medseg_app.core.study import LayerError, Study
+from medseg_app.core.volume import SourceIdentity, Volume
 from medseg_app.io.image_files import read_image_file
 from medseg_app.io.load import load_volume
 
@@ -186,3 +187,28 @@ def test_viewer_state_adopts_the_rereferenced_study_and_keeps_the_crosshair_poin
     assert np.abs(pet.geometry.index_to_patient(state.crosshair) - point).max() <= pet.spacing.max() / 2 + 1e-6
     with pytest.raises(ValueError):
         state.set_study(new_study, Segmentation(ct.geometry))
+
+
+def test_a_quarter_turn_carries_the_mask_voxel_for_voxel():
+    geometry = ImageGeometry((30, 30, 10), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0))
+    mask = np.zeros(geometry.shape, bool)
+    mask[2:6, 10:14, 18:25] = True  # k, j, i
+    centre = (15.0, 15.0, 0.0)
+    turn = LayerTransform.rigid(rotation_deg=(0.0, 0.0, 90.0), centre_mm=centre)  # target point → source point
+    moved = transfer_mask_dense(mask, geometry, geometry, turn)
+    # a target voxel (i, j) is inside when its rotated point (30 - j, i) is: (x, y) → (15 - (y - 15), 15 + (x - 15))
+    k, j, i = np.indices(geometry.shape)
+    source_i, source_j = 30 - j, i
+    expected = (source_i >= 18) & (source_i < 25) & (source_j >= 10) & (source_j < 14) & (k >= 2) & (k < 6)
+    np.testing.assert_array_equal(moved, expected)
+
+
+def test_an_unregistered_layer_leaves_the_old_reference_unregistered_after_rereference(ct_pet):
+    ct, pet = ct_pet
+    other = Volume(pet.array, pet.geometry, modality="PT", units="SUV",
+                   identity=SourceIdentity(frame_of_reference_uid="9.9.9"))
+    study = Study(Volume(ct.array, ct.geometry, modality="CT", units="HU",
+                         identity=SourceIdentity(frame_of_reference_uid="1.1.1")))
+    layer = study.add_layer(other)
+    assert not layer.registered
+    assert not study.rereference(layer.id).layer(study.reference.id).registered

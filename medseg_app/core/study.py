@@ -238,7 +238,8 @@ class Study:
                                opacity=0.5 if was_reference else layer.opacity, visible=layer.visible,
                                fusion_mode=layer.fusion_mode,
                                transform=new_to_old if was_reference else new_to_old.then(layer.transform),
-                               registered=(layer.registered and chosen.registered) or was_reference,
+                               # known relative to the new reference only as far as the chosen layer was
+                               registered=chosen.registered and (was_reference or layer.registered),
                                registration_note="former reference" if was_reference else layer.registration_note)
             study.layers.append(moved)
         return study
