@@ -189,8 +189,6 @@ class MainWindow(QMainWindow):
             action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
             action.setEnabled(False)
             edit_menu.addAction(action)
-        self.segment_transfer = SegmentTransfer(self.state, self)  # Segment ▸ Copy segments to another layer…
-        self.segment_transfer.add_actions(self)
         view_menu = self.menuBar().addMenu("&View")
         for name, label in (("axial", "Axial"), ("sagittal", "Sagittal"), ("coronal", "Coronal"), ("3d", "3-D")):
             action = QAction(f"Maximise {label}", self)
@@ -206,6 +204,8 @@ class MainWindow(QMainWindow):
         statistics = self.statistics.toggleViewAction()
         statistics.triggered.connect(lambda on: on and self.statistics.raise_())
         view_menu.addAction(statistics)
+        self.segment_transfer = SegmentTransfer(self.state, self)  # Segment ▸ Copy segments to another layer…
+        self.segment_transfer.add_actions(self)
         self.ai_panel.add_actions(self.menuBar(), view_menu)
 
     def _fill_recent_menu(self) -> None:
