@@ -46,12 +46,19 @@ def test_source_layer_combo_lists_the_study_and_the_threshold_preview_comes_from
     assert options.range_form.labelForField(options.lower).text() == "Lower (HU)"
     gate = TickGate()
     resample = study.on_reference
-    study.on_reference = gate.hold(resample)  # the first resample onto the CT grid: in the worker, counted
+    held = gate.hold(resample)
+    study._resampled.clear()  # as before any view drew the PET: its resample onto the CT grid is still to be made
+    # every resample actually made (not a cached read) is held until the GUI thread has ticked: it must be a worker's
+    study.on_reference = lambda layer_id: (held if study.cached_on_reference(layer_id) is None
+                                           else resample)(layer_id)
     try:
         combo.setCurrentIndex(1)
         assert tools.source_layer == window.pet_layer.id
         assert options.range_form.labelForField(options.lower).text() == "Lower (SUV)"
         assert options.upper.high == pytest.approx(float(window.pet_layer.volume.array.max()))
+        edit = panel.edit_options  # the editing range is in the source's units too
+        assert "SUV" in edit.range_enabled.text()
+        assert edit.upper.value() == pytest.approx(float(window.pet_layer.volume.array.max()), abs=0.05)
         tools.set_parameter("preset", "pet_suv_2_5")
         qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy, timeout=30000)
     finally:

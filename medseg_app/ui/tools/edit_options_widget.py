@@ -1,6 +1,8 @@
 """Editing options shared by every tool (3D Slicer's masking): edit only within an intensity range, and what
 happens to other segments where a tool adds voxels (overwrite none / visible / all). Bound to the current
-``Segmentation.options``; a new study starts from the defaults (no range, overwrite none)."""
+``Segmentation.options``; a new study starts from the defaults (no range, overwrite none). The range is in the
+units of the tools' source layer (:meth:`EditOptionsWidget.set_source`); choosing another source clears it, since
+its numbers meant the other image's units."""
 
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ class EditOptionsWidget(QGroupBox):
     def __init__(self, state: ViewerState, parent: QWidget | None = None):
         super().__init__("Editing options", parent)
         self.state = state
+        self.source_volume = None  # the source layer's own Volume, None for the reference
         form = QFormLayout(self)
         self.range_enabled = QCheckBox("Edit only where the intensity is in")
+        self.range_enabled.setObjectName("edit_range_enabled")
         self.lower = QDoubleSpinBox()
         self.upper = QDoubleSpinBox()
         for box in (self.lower, self.upper):
@@ -40,13 +44,29 @@ class EditOptionsWidget(QGroupBox):
         state.subscribe(self._on_state)
         self.read()
 
+    def set_source(self, layer) -> None:
+        """The tools read ``layer`` (an ImageLayer; None or the reference: the reference image) from now on."""
+        study = self.state.study
+        reference = layer is None or study is None or layer is study.reference
+        volume = None if reference else layer.volume
+        if volume is self.source_volume:
+            return
+        self.source_volume = volume
+        seg = self.state.segmentation
+        if seg is not None:
+            seg.options.intensity_range = None
+        units = (volume or self.state.volume).units if (volume or self.state.volume) is not None else ""
+        where = "intensity" if reference else f"{layer.modality or 'layer'} value"
+        self.range_enabled.setText(f"Edit only where the {where}{f' ({units})' if units else ''} is in")
+        self.read()
+
     def _on_state(self, what: str) -> None:
         if what in ("volume", "segmentation"):
             self.read()
 
     def read(self) -> None:
         """Show the current segmentation's options (the range defaults to the image's value range)."""
-        seg, volume = self.state.segmentation, self.state.volume
+        seg, volume = self.state.segmentation, self.source_volume or self.state.volume
         self.setEnabled(seg is not None)
         if seg is None:
             return

@@ -153,6 +153,19 @@ class ToolController(QObject):
         if self.active is not None and self.kind == "live":
             self.options_changed()
 
+    def source_waiting(self) -> bool:
+        """True (and says so) when an edit applied on the GUI thread would read a source layer whose resample onto
+        the reference grid is not made yet: a click fill, or any edit under an intensity range."""
+        tool, seg = self.active, self.state.segmentation
+        if tool is None or tool.context is None or tool.context.source_ready or seg is None:
+            return False
+        if self.kind != "click" and seg.options.intensity_range is None:
+            return False
+        self._prepare_source()
+        self.message.emit(f"{tool.context.source_name} is still being resampled onto the reference grid; "
+                          "try again in a moment.")
+        return True
+
     def set_box(self, box) -> None:
         """The box tools may be limited to: a PromptBox on the reference grid, two LPS corners, or None."""
         if box is not None and hasattr(box, "lps_corners"):
@@ -332,7 +345,7 @@ class ToolController(QObject):
     def apply_now(self, **inputs) -> None:
         """Compute and apply at once on the GUI thread (a click or lasso on one slice)."""
         tool = self.active
-        if tool is None or self.ensure_segment() is None:
+        if tool is None or self.source_waiting() or self.ensure_segment() is None:
             return
         self._run_on_gui(lambda: tool.apply(tool.preview(**inputs)))
 

@@ -43,7 +43,7 @@ class ToolGestures:
         if tool is None or controller.state.volume is None:
             return False
         if kind == "brush":
-            if controller.ensure_segment() is None:
+            if controller.source_waiting() or controller.ensure_segment() is None:
                 return False
             self._stroking = self._edit(lambda: tool.begin_stroke(g.index, g.slice_axis))
             return True

@@ -85,6 +85,7 @@ class ToolPanel(QDockWidget):
         self.preview_button.clicked.connect(controller.request_preview)
         self.apply_button.clicked.connect(controller.apply)
         self.cancel_button.clicked.connect(controller.cancel)
+        controller.source_changed.connect(lambda _id: self.edit_options.set_source(controller.source()))
         controller.tool_changed.connect(self._tool_changed)
         controller.preview_changed.connect(self._preview_changed)
         controller.state.subscribe_segments(self._segments_changed)
