@@ -134,3 +134,27 @@ def test_segment_on_a_reference_of_another_patient_or_frame_of_reference_is_refu
     # an image file names no Frame of Reference: its scanner coordinates are taken as the reference's
     assert main(["segment", f"{SAMPLE}/PET/nifti/image/image.nii.gz", *common, "--on", CT_DIR]) == 0
     assert sitk.ReadImage(str(out)).GetSize() == sitk.ReadImage(f"{SAMPLE}/CT/nifti/mask/mask.nii.gz").GetSize()
+
+
+def test_a_registration_file_places_a_pet_of_another_frame_of_reference_on_the_ct(tmp_path, on_ct):
+    """The PET copied into another Frame of Reference and moved by 12, -8, 6.54 mm; its .tfm says so: the label map
+    on the CT grid is the one of the unmoved PET."""
+    import pydicom
+
+    from medseg_app.io.spatial_registration import write_tfm
+
+    shift = np.array([12.0, -8.0, 6.54])
+    moved = tmp_path / "pet_moved"
+    moved.mkdir()
+    for path in sorted(Path(PET_DIR).iterdir()):
+        dataset = pydicom.dcmread(path)
+        dataset.FrameOfReferenceUID = "1.2.826.0.1.3680043.8.498.2"
+        dataset.ImagePositionPatient = [float(v) + d for v, d in zip(dataset.ImagePositionPatient, shift)]
+        dataset.save_as(moved / path.name)
+    write_tfm(tmp_path / "pet_to_ct.tfm", LayerTransform.rigid(translation_mm=shift))
+    out = tmp_path / "moved_on_ct.nii.gz"
+    assert main(["segment", str(moved), "--model", MODEL, "--box", BOX_TEXT, "--device", "cpu", "--on", CT_DIR,
+                 "--transform", str(tmp_path / "pet_to_ct.tfm"), "--out", str(out)]) == 0
+    labels = sitk.GetArrayFromImage(sitk.ReadImage(str(out))) > 0
+    unmoved = sitk.GetArrayFromImage(on_ct[0]) > 0
+    assert dice(labels, unmoved) > 0.97

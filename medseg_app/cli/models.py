@@ -1,11 +1,12 @@
 """``medseg models``, ``medseg segment`` and ``medseg train``: AI auto-segmentation from the command line.
 
 ``medseg segment IMAGE --model NAME [--box x0,y0,z0,x1,y1,z1] --out OUT.nii.gz [--device auto|cpu|cuda]
-[--trust] [--force] [--on REFERENCE]`` writes the label map on IMAGE's grid (with its JSON sidecar) and prints a
+[--trust] [--force] [--on REFERENCE [--transform REG.dcm|transform.tfm]]`` writes the label map on IMAGE's grid (with its JSON sidecar) and prints a
 JSON summary. The box corners are patient coordinates in mm (LPS), as the viewer's status bar shows them.
 With ``--on REFERENCE`` (another series of the patient in IMAGE's Frame of Reference, e.g. the planning CT under a
 PET model's PET) the model still runs on IMAGE, but its probabilities are resampled linearly onto REFERENCE's grid
-before the arg-max and the label map is written on that grid, ready for planning.
+before the arg-max and the label map is written on that grid, ready for planning; ``--transform`` gives the
+registration of IMAGE to REFERENCE for series in different Frames of Reference.
 """
 
 from __future__ import annotations
@@ -88,11 +89,16 @@ def _layer_transform(reference, volume, args):
     Reference, is taken to share the reference's scanner coordinates, as the user asked)."""
     from ..core.study import Study
 
+    if args.transform:  # a registration result: it says where IMAGE lies, whatever the Frames of Reference
+        from ..io.spatial_registration import read_registration
+
+        transform = read_registration(args.transform, reference, volume)
+        return Study(reference).add_layer(volume, transform=transform).transform
     layer = Study(reference).add_layer(volume)
     frames = (reference.identity.frame_of_reference_uid, volume.identity.frame_of_reference_uid)
     if not layer.registered and all(frames):
         raise CommandError(f"{args.image} and {args.on} are in different Frames of Reference: register them first "
-                           "(the label map would land in the wrong place).")
+                           "and give the result with --transform (the label map would land in the wrong place).")
     return layer.transform
 
 
@@ -130,6 +136,9 @@ def segment_parser() -> argparse.ArgumentParser:
                    "patient in IMAGE's Frame of Reference, e.g. the planning CT): the model runs on IMAGE and its "
                    "probabilities are resampled linearly onto REFERENCE before the arg-max")
     p.add_argument("--on-series", help="SeriesInstanceUID to load when REFERENCE holds several")
+    p.add_argument("--transform", metavar="REG.dcm|transform.tfm", help="with --on: the registration of IMAGE to "
+                   "REFERENCE (a DICOM Spatial Registration or an ITK transform file, fixed = REFERENCE, as "
+                   "'medseg register' writes them), for series in different Frames of Reference")
     p.add_argument("--force", action="store_true", help="overwrite OUT (and its sidecar) if it exists")
     return p
 
