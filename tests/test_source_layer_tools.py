@@ -165,3 +165,32 @@ def test_intensity_range_editing_reads_the_source_layer(sample, editor):
     editor.add_segment("all")
     editor.paint_sphere((i, j, k), 60.0)
     assert editor.mask().sum() > mask.sum()
+
+
+def test_automatic_threshold_within_the_box_uses_the_box_histogram(sample, editor):
+    ct, pet, pet_on_ct, gtv = sample
+    corners = gtv_box(ct, gtv)
+    preview = editor.run("threshold", source="PT", method="otsu", side="above", within="box", box=corners)
+    inside = voxels_in_lps_box(ct.geometry, corners)
+    otsu = sitk.OtsuThresholdImageFilter()
+    otsu.Execute(sitk.GetImageFromArray(np.ascontiguousarray(pet_on_ct[inside.slices])))
+    assert preview.info["threshold"] == pytest.approx(otsu.GetThreshold(), rel=1e-4)
+    assert not editor.mask()[:, :, : inside.start[2]].any() and not editor.mask()[:, :, inside.stop[2]:].any()
+
+
+def test_a_layer_moved_by_its_transform_is_read_where_the_transform_puts_it(sample):
+    """A copy of the PET displaced by 2 slices and 3 voxels, with the transform that says so: the same segment."""
+    ct, pet, pet_on_ct, _ = sample
+    from medseg_app.core.geometry import ImageGeometry
+    from medseg_app.core.layer_transform import LayerTransform
+    from medseg_app.core.volume import Volume
+
+    shift = np.asarray(pet.geometry.spacing) * np.array([3, 0, 2])
+    g = pet.geometry
+    moved = Volume(pet.array, ImageGeometry(g.size, g.spacing, np.asarray(g.origin) + shift, g.direction),
+                   modality=pet.modality, units=pet.units)
+    editor = SegmentEditor(ct)
+    editor.add_layer(moved, "moved PET", transform=LayerTransform.rigid(translation_mm=shift))
+    editor.add_segment("moved")
+    editor.run("threshold", source="moved PET", preset="pet_suv_2_5")
+    np.testing.assert_array_equal(editor.mask(), pet_on_ct >= 2.5)
