@@ -62,12 +62,12 @@ def cmd_segment(args: argparse.Namespace) -> int:
     box = parse_box(args.box) if args.box else None
     if bundle.needs_box and box is None:
         raise CommandError(f"model {bundle.name} needs --box x0,y0,z0,x1,y1,z1 (mm, LPS) around the lesion.")
+    predictor = Predictor(bundle, device=args.device, trusted=True if args.trust else None)
     volume = load_volume(args.image, series=args.series)
     grid_volume, onto = volume, {}
     if args.on:
         grid_volume = load_volume(args.on, series=args.on_series)
         onto = {"reference": grid_volume.geometry, "transform": _layer_transform(grid_volume, volume, args)}
-    predictor = Predictor(bundle, device=args.device, trusted=True if args.trust else None)
     result = predictor.segment(volume.array, volume.geometry, box, **onto)
     segmentation = Segmentation(grid_volume.geometry, undo_budget_bytes=0)
     for label in result.labels:
