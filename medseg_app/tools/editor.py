@@ -19,8 +19,10 @@ box: the viewer's status bar shows patient mm) for the tools that work within a 
     editor.add_layer(pet)
     editor.add_segment("MTV")
     editor.run("threshold", source="PT", preset="pet_40_percent_suvmax", within="box", suv_max_in="box",
-               box=[[-20, 40, -700], [30, 90, -650]])      # ≥ 40 % of the box's SUVmax, a segment on the CT grid
-    editor.run("threshold", source="PT", preset="pet_suv_2_5")   # SUV ≥ 2.5 anywhere
+               box=[[27, -36, -842], [118, 59, -744]])     # ≥ 40 % of the box's SUVmax, on the CT grid
+    editor.run("threshold", source="PT", preset="pet_suv_2_5", within="image")   # SUV ≥ 2.5 anywhere
+
+(a tool's parameters stay as the last run set them, hence ``within="image"``).
 
 The source is read on the reference grid (``Study.on_reference``: linear, NaN where the layer has no voxels,
 which no tool ever puts in a mask).
