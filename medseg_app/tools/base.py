@@ -102,6 +102,11 @@ class Preview:
     changes: list[tuple[int, Box, np.ndarray, str]] = field(default_factory=list)
     info: dict = field(default_factory=dict)  # e.g. voxel count, chosen threshold
 
+    @property
+    def empty(self) -> bool:
+        """True when applying would change nothing (no change, or only empty additions)."""
+        return all(mode == "add" and not region.any() for _sid, _box, region, mode in self.changes)
+
     def mask_for(self, segment_id: int) -> tuple[Box, np.ndarray] | None:
         for sid, box, region, _mode in self.changes:
             if sid == segment_id:

@@ -333,7 +333,7 @@ class ToolController(QObject):
         if self.preview is None:
             return
         preview = self.preview
-        if all(mode == "add" and not region.any() for _sid, _box, region, mode in preview.changes):
+        if preview.empty:
             reason = preview.info.get("reason", "the preview is empty")
             self.message.emit(f"{tool.title}: nothing to apply ({reason}).")
         else:
