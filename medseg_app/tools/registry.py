@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from .base import Tool
+from .clustering import FuzzyCMeansTool, KMeansTool
 from .fill_holes import FillHolesTool
 from .islands import IslandsTool
 from .logical import LogicalTool
 from .margin import MarginTool
+from .otsu_multi import OtsuMultiThresholdTool
 from .paint import EraseTool, PaintTool
 from .region_growing import CompetitiveGrowingTool, RegionGrowingTool
 from .slice_fill import PolygonFillTool, SliceFloodFillTool
@@ -17,6 +19,7 @@ from .threshold import ThresholdTool
 TOOL_CLASSES: tuple[type[Tool], ...] = (
     ThresholdTool, RegionGrowingTool, CompetitiveGrowingTool, PaintTool, EraseTool, SliceFloodFillTool,
     PolygonFillTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool, SliceInterpolationTool,
+    KMeansTool, FuzzyCMeansTool, OtsuMultiThresholdTool,
 )
 
 
