@@ -289,7 +289,8 @@ class ToolController(QObject):
             self.message.emit(f"{tool.title}: place seeds for at least two segments (pick each in the list).")
             return
         if picks_by_click(tool) and self.click_index is None:
-            self.message.emit(f"{tool.title}: click the island to keep in a slice view.")
+            what = "class" if "selected class" in str(tool.values.get("operation")) else "island"
+            self.message.emit(f"{tool.title}: click the {what} to keep in a slice view.")
             return
         if self.ensure_segment() is None:
             return

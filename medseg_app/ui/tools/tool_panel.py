@@ -30,6 +30,9 @@ def special_options(tool, controller: ToolController, segment_choices) -> ToolOp
     if tool.id == "threshold":
         from .threshold_options_widget import ThresholdOptionsWidget
         return ThresholdOptionsWidget(tool, controller)
+    if tool.id in ("kmeans", "fuzzy_cmeans", "otsu_multi"):
+        from .intensity_classes_options_widget import IntensityClassesOptionsWidget
+        return IntensityClassesOptionsWidget(tool, controller, segment_choices)
     if controller.kind_of(tool) == "seeds":
         from .region_growing_options_widget import RegionGrowingOptionsWidget
         return RegionGrowingOptionsWidget(tool, controller)
