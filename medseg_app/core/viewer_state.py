@@ -19,6 +19,7 @@ import numpy as np
 
 from .box import Box
 from .display_axes import VIEWS, ViewAxes, screen_to_index, slice_count, view_axes
+from .measurements import Measurements
 from .segmentation import Segmentation
 from .study import Study
 from .volume import Volume
@@ -43,6 +44,7 @@ class ViewerState:
         self.crosshair = np.zeros(3, dtype=int)
         self.window = WindowLevel(400, 40)
         self.colour_map = "grey"
+        self.measurements = Measurements()  # rulers and ellipse ROIs (LPS mm); cleared with each new volume
         if volume is not None:
             self.set_volume(volume)
 
@@ -84,6 +86,7 @@ class ViewerState:
         self.preview = []
         self.segmentation = Segmentation(volume.geometry)
         self.segmentation.subscribe(self._forward(self.segmentation))
+        self.measurements.clear()
         self.study = Study(volume)
         self.study.subscribe(self._forward_study(self.study))
         self._notify("volume")

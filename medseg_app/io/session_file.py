@@ -7,7 +7,8 @@ A session file is a zip archive (entries stored, not deflated) holding
   "image": {path, series_uid, frame_of_reference_uid, size [i,j,k], spacing [3], origin [3], direction [9],
   modality, units, copy_in (optional), copy (version 2 only)},
   "segments": [{id, name, colour, visible, opacity, locked, source, source_detail, box, file,
-  proposal_box, proposal_file}], "active_id", "view": {crosshair [i,j,k], window, level, colour_map},
+  proposal_box, proposal_file}], "active_id", "view": {crosshair [i,j,k], window, level, colour_map,
+  measurements (optional: rulers and ellipse ROIs in LPS mm, :meth:`core.measurements.Measurements.to_json`)},
   "layers": [...]}`` (the study's image layers over the reference, their display and transforms: see
   :mod:`.session_layers`; absent in sessions written before layers, which hold the reference alone);
 - one payload per mask (``masks/<id>.bin``, ``masks/<id>.proposal.bin``): the mask's bounding box contents
@@ -123,8 +124,12 @@ def image_reference(volume, path: str = "", copy_in: str = "") -> dict:
 
 
 def view_state(state) -> dict:
-    return {"crosshair": [int(v) for v in state.crosshair], "window": float(state.window.window),
+    view = {"crosshair": [int(v) for v in state.crosshair], "window": float(state.window.window),
             "level": float(state.window.level), "colour_map": state.colour_map}
+    measurements = getattr(state, "measurements", None)
+    if measurements is not None and measurements.items:  # rulers, ellipse ROIs: core.measurements.to_json
+        view["measurements"] = measurements.to_json()
+    return view
 
 
 def snapshot_segments(segmentation, changed: set[int] | None = None) -> list[SegmentSnapshot]:
@@ -390,4 +395,5 @@ def apply_session(state, session: SessionData) -> dict[int, int]:
         state.set_crosshair(view["crosshair"])
         state.set_window(WindowLevel(float(view["window"]), float(view["level"])))
         state.set_colour_map(view["colour_map"])
+    state.measurements.load_json(view.get("measurements", []))  # none in sessions from before measurements
     return ids
