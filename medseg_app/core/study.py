@@ -161,6 +161,13 @@ class Study:
         self._resampled.pop(layer_id, None)
         self._notify("removed", layer_id)
 
+    def restore_layer(self, layer: ImageLayer, position: int) -> None:
+        """Put back an overlay that was removed (the redo of an added layer), at drawing position ``position``."""
+        if any(other.id == layer.id for other in self.layers):
+            return
+        self.layers.insert(int(np.clip(position, 1, len(self.layers))), layer)
+        self._notify("added", layer.id)
+
     def move_layer(self, layer_id: int, position: int) -> None:
         """Move an overlay to drawing position ``position`` (1 = just above the reference)."""
         layer = self.layer(layer_id)

@@ -5,21 +5,25 @@ from __future__ import annotations
 from .base import Tool
 from .clustering import FuzzyCMeansTool, KMeansTool
 from .fill_holes import FillHolesTool
+from .hollow import HollowTool
 from .islands import IslandsTool
 from .logical import LogicalTool
 from .margin import MarginTool
+from .mask_volume import MaskVolumeTool
 from .otsu_multi import OtsuMultiThresholdTool
 from .paint import EraseTool, PaintTool
 from .region_growing import CompetitiveGrowingTool, RegionGrowingTool
+from .scissors import ScissorsTool
 from .slice_fill import PolygonFillTool, SliceFloodFillTool
 from .slice_interpolation import SliceInterpolationTool
 from .smoothing import SmoothingTool
+from .split_islands import SplitIslandsTool
 from .threshold import ThresholdTool
 
 TOOL_CLASSES: tuple[type[Tool], ...] = (
     ThresholdTool, RegionGrowingTool, CompetitiveGrowingTool, PaintTool, EraseTool, SliceFloodFillTool,
     PolygonFillTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool, SliceInterpolationTool,
-    KMeansTool, FuzzyCMeansTool, OtsuMultiThresholdTool,
+    KMeansTool, FuzzyCMeansTool, OtsuMultiThresholdTool, HollowTool, SplitIslandsTool, ScissorsTool, MaskVolumeTool,
 )
 
 

@@ -9,6 +9,9 @@ box only. Like the morphological interpolator, shapes that move between the draw
 distance maps are first shifted so their centroids meet on the line between the two drawn centroids, so two
 outlines that do not overlap still give a connected object (plain shape-based blending leaves a gap there).
 ITK's MorphologicalContourInterpolator itself ships only in the full ITK Python wheels (about 1.5 GB here).
+
+``method="morphological"`` is the second mode: Albu et al.'s morphological interpolation, the method of that ITK
+filter, written in :mod:`morphological_interpolation` (benchmark ``slice_interpolation_modes`` compares the two).
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import SimpleITK as sitk
 
 from .base import EMPTY_SEGMENT_REASON, Parameter, Preview, Tool
 from .mask_crops import crop, from_image, spacing_kji, to_image
+from .morphological_interpolation import morphological_between
+
+METHODS = ("distance", "morphological")
 
 
 def _signed_distance_mm(plane: np.ndarray, spacing2d: np.ndarray) -> np.ndarray:
@@ -65,6 +71,7 @@ class SliceInterpolationTool(Tool):
     title = "Fill between slices"
     parameters = (
         Parameter("slice_axis", 2, "Slices drawn across", kind="choice", choices=(2, 1, 0)),
+        Parameter("method", "distance", "Method", kind="choice", choices=METHODS),
     )
 
     def compute(self, cancelled=None, **inputs) -> Preview:
@@ -74,6 +81,7 @@ class SliceInterpolationTool(Tool):
         axis = 2 - int(self.values["slice_axis"])  # numpy axis
         box, drawn = crop(mask, 0, context.segmentation.shape)
         spacing2d = np.delete(spacing_kji(context.volume.geometry), axis)
-        filled = interpolate_between(drawn, spacing2d, axis, cancelled)
+        between = morphological_between if self.values["method"] == "morphological" else interpolate_between
+        filled = between(drawn, spacing2d, axis, cancelled)
         added = filled & ~drawn
         return Preview([(segment_id, box, added, "add")], {"voxels": int(added.sum())})
