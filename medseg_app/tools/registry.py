@@ -7,6 +7,8 @@ from .clustering import FuzzyCMeansTool, KMeansTool
 from .fill_holes import FillHolesTool
 from .hollow import HollowTool
 from .islands import IslandsTool
+from .level_tracing import LevelTracingTool
+from .live_wire import LiveWireTool
 from .logical import LogicalTool
 from .margin import MarginTool
 from .mask_volume import MaskVolumeTool
@@ -22,7 +24,8 @@ from .threshold import ThresholdTool
 
 TOOL_CLASSES: tuple[type[Tool], ...] = (
     ThresholdTool, RegionGrowingTool, CompetitiveGrowingTool, PaintTool, EraseTool, SliceFloodFillTool,
-    PolygonFillTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool, SliceInterpolationTool,
+    PolygonFillTool, LevelTracingTool, LiveWireTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool,
+    SliceInterpolationTool,
     KMeansTool, FuzzyCMeansTool, OtsuMultiThresholdTool, HollowTool, SplitIslandsTool, ScissorsTool, MaskVolumeTool,
 )
 

@@ -5,6 +5,9 @@ Interaction kinds:
 - ``seeds``: clicks (Shift+click, or any click in seed mode) place seeds; the preview runs in a worker;
 - ``click``: one click (flood fill) computes and applies at once;
 - ``lasso``: a left drag draws a polygon, filled on the slice at the release;
+- ``trace``: the outline under the mouse is previewed as it moves, a click fills it (level tracing);
+- ``wire``: clicks place points joined by the live wire, previewed to the mouse; a double-click, Enter or a click
+  on the first point closes and fills it, Backspace removes the last point, Esc drops it;
 - ``live``: no clicks; the preview follows the options while they change (threshold);
 - ``volume``: Preview runs the tool on the whole volume in a worker, Apply commits; a tool that picks by click
   (Islands "keep selected", see :func:`picks_by_click`) takes the clicked voxel as ``index``.
@@ -23,6 +26,7 @@ INTERACTION = {
     "grow": "seeds", "grow_competitive": "seeds",
     "slice_flood_fill": "click",
     "polygon_fill": "lasso",
+    "level_trace": "trace", "live_wire": "wire",
     "threshold": "live",
 }
 
