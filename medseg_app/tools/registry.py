@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .active_contour import ActiveContourTool
 from .base import Tool
 from .clustering import FuzzyCMeansTool, KMeansTool
 from .fill_holes import FillHolesTool
@@ -27,6 +28,7 @@ TOOL_CLASSES: tuple[type[Tool], ...] = (
     PolygonFillTool, LevelTracingTool, LiveWireTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool,
     SliceInterpolationTool,
     KMeansTool, FuzzyCMeansTool, OtsuMultiThresholdTool, HollowTool, SplitIslandsTool, ScissorsTool, MaskVolumeTool,
+    ActiveContourTool,
 )
 
 

@@ -8,6 +8,8 @@ Interaction kinds:
 - ``trace``: the outline under the mouse is previewed as it moves, a click fills it (level tracing);
 - ``wire``: clicks place points joined by the live wire, previewed to the mouse; a double-click, Enter or a click
   on the first point closes and fills it, Backspace removes the last point, Esc drops it;
+- ``cut``: a left drag draws a shape (a lasso, or a rectangle), cut through the volume in the worker and applied
+  when it arrives (Scissors);
 - ``live``: no clicks; the preview follows the options while they change (threshold);
 - ``volume``: Preview runs the tool on the whole volume in a worker, Apply commits; a tool that picks by click
   (Islands "keep selected", see :func:`picks_by_click`) takes the clicked voxel as ``index``.
@@ -23,9 +25,10 @@ from ...tools.registry import make_tools, tool_classes
 __all__ = ["interaction_of", "make_tools", "picks_by_click", "tool_classes"]
 INTERACTION = {
     "paint": "brush", "erase": "brush",
-    "grow": "seeds", "grow_competitive": "seeds",
+    "grow": "seeds", "grow_competitive": "seeds", "active_contour": "seeds",
     "slice_flood_fill": "click",
     "polygon_fill": "lasso",
+    "scissors": "cut",
     "level_trace": "trace", "live_wire": "wire",
     "threshold": "live",
 }
