@@ -6,6 +6,7 @@ from .active_contour import ActiveContourTool
 from .base import Tool
 from .clustering import FuzzyCMeansTool, KMeansTool
 from .fill_holes import FillHolesTool
+from .graph_cut import GraphCutTool
 from .hollow import HollowTool
 from .islands import IslandsTool
 from .level_tracing import LevelTracingTool
@@ -24,7 +25,7 @@ from .split_islands import SplitIslandsTool
 from .threshold import ThresholdTool
 
 TOOL_CLASSES: tuple[type[Tool], ...] = (
-    ThresholdTool, RegionGrowingTool, CompetitiveGrowingTool, PaintTool, EraseTool, SliceFloodFillTool,
+    ThresholdTool, RegionGrowingTool, CompetitiveGrowingTool, GraphCutTool, PaintTool, EraseTool, SliceFloodFillTool,
     PolygonFillTool, LevelTracingTool, LiveWireTool, IslandsTool, FillHolesTool, MarginTool, SmoothingTool, LogicalTool,
     SliceInterpolationTool,
     KMeansTool, FuzzyCMeansTool, OtsuMultiThresholdTool, HollowTool, SplitIslandsTool, ScissorsTool, MaskVolumeTool,

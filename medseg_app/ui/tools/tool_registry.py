@@ -25,7 +25,7 @@ from ...tools.registry import make_tools, tool_classes
 __all__ = ["interaction_of", "make_tools", "picks_by_click", "tool_classes"]
 INTERACTION = {
     "paint": "brush", "erase": "brush",
-    "grow": "seeds", "grow_competitive": "seeds", "active_contour": "seeds",
+    "grow": "seeds", "grow_competitive": "seeds", "graph_cut": "seeds", "active_contour": "seeds",
     "slice_flood_fill": "click",
     "polygon_fill": "lasso",
     "scissors": "cut",
