@@ -159,7 +159,7 @@ class ToolController(QObject):
         tool, seg = self.active, self.state.segmentation
         if tool is None or tool.context is None or tool.context.source_ready or seg is None:
             return False
-        if self.kind != "click" and seg.options.intensity_range is None:
+        if self.kind not in ("click", "trace", "wire") and seg.options.intensity_range is None:
             return False
         self._prepare_source()
         self.message.emit(f"{tool.context.source_name} is still being resampled onto the reference grid; "
@@ -323,7 +323,7 @@ class ToolController(QObject):
     def apply(self) -> None:
         """Commit the preview (one undo step); a preview still computing is applied when it arrives."""
         tool = self.active
-        if tool is None:
+        if tool is None or self.gestures.edges.close():  # a live-wire contour being clicked: closed and filled
             return
         if self.worker.busy or self._live_timer.isActive() or (self.preview is None and self.kind in ("volume", "live")):
             # the newest request's preview is the one the user sees coming: apply that when it arrives
@@ -373,6 +373,7 @@ class ToolController(QObject):
             self.active.cancel()
         self.seeds, self.seed_segments = [], []
         self.click_index = None
+        self.gestures.edges.reset()
         self.seeds_changed.emit()
         self._drop_preview()
         self.refresh_views()

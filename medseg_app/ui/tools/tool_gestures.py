@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from ...core.segmentation import LockedSegmentError
 from ..viewer.slice_interaction import BrushOutline, IndexPath, SeedMarks, SliceGesture
+from .edge_tool_gestures import EDGE_KINDS, EdgeToolGestures
 from .tool_registry import picks_by_click
 
 if TYPE_CHECKING:
@@ -26,16 +27,20 @@ class ToolGestures:
         self._lasso: list[tuple[float, float, float]] = []
         self._lasso_view: str | None = None
         self._stroking = False
+        self.edges = EdgeToolGestures(controller)  # level tracing and live wire
 
     @property
     def tool(self):
         return self.controller.active
 
     def gesture(self, g: SliceGesture) -> bool:
+        if self.controller.kind in EDGE_KINDS:
+            return self.edges.gesture(g)
         handle = {"press": self._press, "drag": self._drag, "release": self._release}.get(g.phase)
         if handle is not None:
             return handle(g)
-        return self.controller.kind == "brush"  # hover / leave: the brush outline follows the mouse
+        # hover / leave: the brush outline follows the mouse
+        return g.phase in ("hover", "leave") and self.controller.kind == "brush"
 
     def _press(self, g: SliceGesture) -> bool:
         controller, tool = self.controller, self.tool
@@ -98,6 +103,8 @@ class ToolGestures:
 
     def overlay(self) -> list:
         kind, tool = self.controller.kind, self.tool
+        if kind in EDGE_KINDS:
+            return self.edges.overlay()
         if kind == "brush" and tool is not None:
             return [BrushOutline(float(tool.values.get("diameter_mm", 0) or 0))]
         if kind == "seeds" and self.controller.seeds:

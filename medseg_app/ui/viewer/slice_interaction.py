@@ -3,7 +3,7 @@
 :class:`SliceInteraction` is each slice view's ``interactor``: it turns mouse events into :class:`SliceGesture`s
 (where in the volume, on which view, with which modifiers) and hands them to its handler, which decides what a
 gesture does (the tool controller's :class:`~medseg_app.ui.tools.tool_gestures.ToolGestures`: paint a stroke, add
-a seed, fill, pick). A press the handler does not take moves the crosshair, as without a tool. The handler says
+a seed, fill, pick); double-clicks and Enter / Backspace / Esc reach it through an event filter on each view. A press the handler does not take moves the crosshair, as without a tool. The handler says
 what to draw as data (:class:`BrushOutline`, :class:`SeedMarks`, :class:`IndexPath`, in volume terms); this
 module draws it, so the viewer never needs to know the tools and the tools never touch a QPainter.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPolygonF
 
 from ...core.display_axes import index_to_screen
@@ -31,12 +31,17 @@ LASSO_COLOUR = QColor(255, 225, 40)
 class SliceGesture:
     """One step of a left-button gesture (or a hover) on a slice view."""
 
-    phase: str  # "press", "drag", "release", "hover" or "leave"
+    phase: str  # "press", "drag", "release", "double" (a double-click), "key" / "key_check", "hover" or "leave"
     view: str  # "axial", "sagittal" or "coronal"
     slice_axis: int  # the view's slice axis (i, j, k order: 0 = i)
     index: np.ndarray | None  # continuous (i, j, k) under the mouse; None for "leave"
     voxel: tuple[int, int, int] | None  # the voxel under the mouse, None outside the volume
     shift: bool = False
+    key: str = ""  # for "key": "enter", "backspace" or "escape"
+
+
+KEY_NAMES = {Qt.Key.Key_Return: "enter", Qt.Key.Key_Enter: "enter", Qt.Key.Key_Backspace: "backspace",
+             Qt.Key.Key_Escape: "escape"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,8 @@ class IndexPath:
 class GestureHandler(Protocol):
     def gesture(self, gesture: SliceGesture) -> bool:
         """Act on a gesture; for a press, True takes the gesture (its drag and release come here too) and
-        False leaves the press to the crosshair. For a drag, release or hover, True asks for a redraw."""
+        False leaves the press to the crosshair. For a double-click or a key, True takes it (False: the view's own
+        use, maximising or stepping slices). For a drag, release or hover, True asks for a redraw."""
 
     def overlay(self) -> list:
         """What to draw over the slice views now (BrushOutline, SeedMarks, IndexPath)."""
@@ -75,10 +81,12 @@ class SliceInteraction:
         self.handler = handler
         self.views: list["SliceView"] = []
         self._hover: tuple["SliceView", QPointF] | None = None
+        self._filter = _DoubleClickAndKeys(self)
 
     def attach(self, view: "SliceView") -> None:
         view.interactor = self
         self.views.append(view)
+        view.installEventFilter(self._filter)
 
     def refresh(self) -> None:
         for view in self.views:
@@ -109,6 +117,26 @@ class SliceInteraction:
         if self.handler.gesture(self._gesture("release", view, event)):
             view.update()
 
+    def double_click(self, view: "SliceView", event) -> bool:
+        if view.state.volume is None:
+            return False
+        taken = bool(self.handler.gesture(self._gesture("double", view, event)))
+        if taken:
+            self.refresh()
+        return taken
+
+    def key(self, view: "SliceView", event, check: bool = False) -> bool:
+        """A key pressed on ``view``: True when the handler takes it (``check``: would take it, acting on nothing;
+        asked before the window's shortcuts see the key)."""
+        name = KEY_NAMES.get(event.key())
+        if name is None or view.state.volume is None:
+            return False
+        phase = "key_check" if check else "key"
+        taken = bool(self.handler.gesture(SliceGesture(phase, view.view, view.axes.slice_axis, None, None, key=name)))
+        if taken and not check:
+            self.refresh()
+        return taken
+
     def hover(self, view: "SliceView", event) -> None:
         previous = self._hover[0] if self._hover else None
         self._hover = None if event is None else (view, QPointF(event.position()))
@@ -133,6 +161,26 @@ class SliceInteraction:
                 points = [view.viewport.to_widget(*index_to_screen(geometry, view.axes, p)[:2]) for p in shape.points]
                 painter.setPen(QPen(LASSO_COLOUR, 1.5))
                 painter.drawPolyline(QPolygonF(points))
+
+
+class _DoubleClickAndKeys(QObject):
+    """Double-clicks and keys of the attached views go to the handler first, whichever interactor wraps this one
+    (the AI box, measurements): a key it takes is kept from the window's shortcuts too (ShortcutOverride)."""
+
+    def __init__(self, interaction: SliceInteraction):
+        super().__init__()
+        self.interaction = interaction
+
+    def eventFilter(self, view, event) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonDblClick and event.button() == Qt.MouseButton.LeftButton:
+            return self.interaction.double_click(view, event)
+        if kind == QEvent.Type.ShortcutOverride and self.interaction.key(view, event, check=True):
+            event.accept()
+            return True
+        if kind == QEvent.Type.KeyPress:
+            return self.interaction.key(view, event)
+        return False
 
 
 def _paint_brush(view: "SliceView", painter: QPainter, at: QPointF, diameter_mm: float) -> None:
