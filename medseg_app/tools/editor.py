@@ -76,7 +76,8 @@ class SegmentEditor:
                 box=None) -> EditContext:
         layer = self.source if source is None else self.layer_id(source)
         corners = self.box_lps if box is None else np.asarray(box, float).reshape(2, 3)
-        return EditContext(self.volume, self.segmentation, self.segment_id(segment), study=self.study,
+        target = None if segment is None and self.segmentation.active_id is None else self.segment_id(segment)
+        return EditContext(self.volume, self.segmentation, target, study=self.study,
                            source_layer=layer, box_lps=corners)
 
     # --- segments ----------------------------------------------------------------------------
