@@ -20,6 +20,9 @@ HINTS = {
     "seeds": "Click seeds in a slice view (Shift+click when seed mode is off); the preview follows.",
     "click": "Click in a slice view to fill there.",
     "lasso": "Drag a closed outline in a slice view; it is filled on that slice.",
+    "trace": "Move the mouse over a slice: the outline at the level under it is drawn; click to fill it.",
+    "wire": "Click points along a boundary; the path follows the edges. Double-click, Enter or click the first "
+            "point to close and fill; Backspace removes the last point, Esc drops the contour.",
     "live": "The preview follows the options; Apply writes it into the active segment.",
     "volume": "Preview computes the result for the active segment; Apply writes it.",
 }
@@ -33,6 +36,12 @@ def special_options(tool, controller: ToolController, segment_choices) -> ToolOp
     if tool.id in ("kmeans", "fuzzy_cmeans", "otsu_multi"):
         from .intensity_classes_options_widget import IntensityClassesOptionsWidget
         return IntensityClassesOptionsWidget(tool, controller, segment_choices)
+    if tool.id == "level_trace":
+        from .level_tracing_options_widget import LevelTracingOptionsWidget
+        return LevelTracingOptionsWidget(tool, controller)
+    if tool.id == "live_wire":
+        from .live_wire_options_widget import LiveWireOptionsWidget
+        return LiveWireOptionsWidget(tool, controller)
     if controller.kind_of(tool) == "seeds":
         from .region_growing_options_widget import RegionGrowingOptionsWidget
         return RegionGrowingOptionsWidget(tool, controller)
