@@ -33,6 +33,7 @@ class EdgeToolGestures:
         self.wire_view: str | None = None
         self.wire_preview: np.ndarray | None = None  # the path from the last point to the mouse
         self.traces = 0  # outlines traced under the mouse (what a GUI test counts)
+        self.listeners: list = []  # () -> None, called when the outline or the contour changes (options widgets)
 
     @property
     def tool(self):
@@ -41,6 +42,11 @@ class EdgeToolGestures:
     def reset(self) -> None:
         self.traced = self.traced_view = None
         self.wire = self.wire_view = self.wire_preview = None
+        self._changed()
+
+    def _changed(self) -> None:
+        for listener in self.listeners:
+            listener()
 
     def _ready(self) -> bool:
         """A tool bound to an image whose source is at hand (else the controller has its resample made)."""
@@ -68,6 +74,7 @@ class EdgeToolGestures:
                 and self.tool.context.source_ready:
             self.traced, self.traced_view = self.tool.trace(g.voxel, g.slice_axis), g.view
             self.traces += 1
+            self._changed()
         return had or self.traced is not None
 
     # --- live wire ---------------------------------------------------------------------------
@@ -93,10 +100,7 @@ class EdgeToolGestures:
             if g.key == "enter":
                 self.close()
             elif g.key == "backspace":
-                wire.remove_last()
-                self.wire_preview = None
-                if not wire.points:
-                    self.reset()
+                self.remove_last()
             else:
                 self.reset()
             return True
@@ -113,6 +117,17 @@ class EdgeToolGestures:
         else:
             self._guarded(lambda: wire.add(g.voxel))
             self.wire_preview = None
+            self._changed()
+
+    def remove_last(self) -> None:
+        """Remove the contour's last point (the contour goes with its first)."""
+        if self.wire is None:
+            return
+        self.wire.remove_last()
+        self.wire_preview = None
+        if not self.wire.points:
+            self.reset()
+        self._changed()
 
     def close(self) -> bool:
         """Close the contour being clicked and fill it (one undo step); False when there is none to close."""
