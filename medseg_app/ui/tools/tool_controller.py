@@ -49,6 +49,7 @@ class ToolController(QObject):
         self.seeds: list[tuple[int, int, int]] = []
         self.seed_segments: list[int] = []  # the active segment when each seed was placed (competitive growing)
         self.click_index: tuple[int, int, int] | None = None  # the voxel a picking tool was clicked on
+        self.shape_inputs: dict | None = None  # the shape drawn for a cutting tool: points, slice_axis
         self.seed_mode = False
         self._apply_when_ready = False
         self.gestures = ToolGestures(self)
@@ -266,7 +267,15 @@ class ToolController(QObject):
         self.click_index = tuple(int(v) for v in index)
         self.request_preview()
 
+    def cut(self, points, slice_axis: int) -> None:
+        """A shape drawn for a cutting tool (Scissors): computed in the worker, applied when it arrives."""
+        self.shape_inputs = {"points": [tuple(float(v) for v in p) for p in points], "slice_axis": int(slice_axis)}
+        self._apply_when_ready = True
+        self.request_preview()
+
     def _inputs(self) -> dict:
+        if self.kind == "cut":
+            return dict(self.shape_inputs or {})
         if self.kind == "seeds" and "competitive" in self.active.id:  # seeds per segment
             grouped: dict[int, list] = {}
             for seed, segment_id in zip(self.seeds, self.seed_segments):
@@ -283,7 +292,7 @@ class ToolController(QObject):
         tool = self.active
         if tool is None or self.state.volume is None or self.kind in ("brush", "click", "lasso"):
             return
-        if self.kind == "seeds" and not self.seeds:
+        if self.kind == "seeds" and not self.seeds or self.kind == "cut" and not self.shape_inputs:
             return
         if self.kind == "seeds" and "competitive" in tool.id and len(set(self.seed_segments)) < 2:
             self.message.emit(f"{tool.title}: place seeds for at least two segments (pick each in the list).")
@@ -340,6 +349,7 @@ class ToolController(QObject):
         else:
             self._run_on_gui(lambda: tool.apply(preview))
         self.seeds, self.seed_segments = [], []
+        self.shape_inputs = None
         self.seeds_changed.emit()
         self._drop_preview()
 
@@ -373,6 +383,7 @@ class ToolController(QObject):
             self.active.cancel()
         self.seeds, self.seed_segments = [], []
         self.click_index = None
+        self.shape_inputs = None
         self.gestures.edges.reset()
         self.seeds_changed.emit()
         self._drop_preview()
