@@ -10,6 +10,9 @@ from PySide6.QtWidgets import (QButtonGroup, QDockWidget, QGridLayout, QHBoxLayo
                                QStackedWidget, QVBoxLayout, QWidget)
 
 from .edit_options_widget import EditOptionsWidget
+from .hollow_options_widget import HollowOptionsWidget
+from .scissors_options_widget import ScissorsOptionsWidget
+from .split_islands_options_widget import SplitIslandsOptionsWidget
 from .source_layer_combo import SourceLayerCombo
 from .tool_controller import ToolController
 from .tool_options_widget import ToolOptionsWidget
@@ -20,6 +23,7 @@ HINTS = {
     "seeds": "Click seeds in a slice view (Shift+click when seed mode is off); the preview follows.",
     "click": "Click in a slice view to fill there.",
     "lasso": "Drag a closed outline in a slice view; it is filled on that slice.",
+    "cut": "Drag a shape in a slice view; it cuts along the view's normal (one shape, one undo step).",
     "trace": "Move the mouse over a slice: the outline at the level under it is drawn; click to fill it.",
     "wire": "Click points along a boundary; the path follows the edges. Double-click, Enter or click the first "
             "point to close and fill; Backspace removes the last point, Esc drops the contour.",
@@ -27,15 +31,26 @@ HINTS = {
     "volume": "Preview computes the result for the active segment; Apply writes it.",
 }
 
+PLAIN_SPECIAL_OPTIONS = {"hollow": HollowOptionsWidget, "scissors": ScissorsOptionsWidget,
+                         "split_islands": SplitIslandsOptionsWidget}
+
 
 def special_options(tool, controller: ToolController, segment_choices) -> ToolOptionsWidget:
     """A tool's options widget: a special one where the tool needs it, else the generated form."""
     if tool.id == "threshold":
         from .threshold_options_widget import ThresholdOptionsWidget
         return ThresholdOptionsWidget(tool, controller)
+    if tool.id == "active_contour":
+        from .active_contour_options_widget import ActiveContourOptionsWidget
+        return ActiveContourOptionsWidget(tool, controller)
     if tool.id in ("kmeans", "fuzzy_cmeans", "otsu_multi"):
         from .intensity_classes_options_widget import IntensityClassesOptionsWidget
         return IntensityClassesOptionsWidget(tool, controller, segment_choices)
+    if tool.id in PLAIN_SPECIAL_OPTIONS:
+        return PLAIN_SPECIAL_OPTIONS[tool.id](tool)
+    if tool.id == "mask_volume":
+        from .mask_volume_options_widget import MaskVolumeOptionsWidget
+        return MaskVolumeOptionsWidget(tool, controller)
     if tool.id == "level_trace":
         from .level_tracing_options_widget import LevelTracingOptionsWidget
         return LevelTracingOptionsWidget(tool, controller)
