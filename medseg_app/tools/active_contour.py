@@ -80,6 +80,7 @@ class ActiveContourTool(Tool):
         if previous is not None and previous.segment_id == target and previous.origin == origin and \
                 all(previous.values.get(k) == self.values[k] for k in INIT_KEYS):
             previous.retune(self._evolution_values(previous.initial, origin))
+            previous.parameters = dict(self.values)
             return previous
         image, spacing = context.image, context.volume.spacing
         if self.values["init"] == "segment":
@@ -94,7 +95,9 @@ class ActiveContourTool(Tool):
                                   spacing, image.shape)
         check_cancelled(cancelled, self.title)
         values = self._evolution_values((box, region), origin)
-        return ContourEvolution(image, spacing, box, region, values, target, self.title, origin)
+        evolution = ContourEvolution(image, spacing, box, region, values, target, self.title, origin)
+        evolution.parameters = dict(self.values)  # what the tool's options were: a GUI retunes when they change
+        return evolution
 
     def _origin(self, seeds) -> str:
         if self.values["init"] == "segment":

@@ -62,6 +62,7 @@ class ContourEvolution:
             raise ValueError("the initial contour is empty")
         self.image, self.spacing = image, tuple(float(s) for s in spacing_ijk)
         self.values, self.segment_id, self.title, self.origin = dict(values), segment_id, title, origin
+        self.parameters = dict(values)  # the tool's options it was started or last retuned with
         self.iterations = 0  # elapsed filter iterations over every step
         self.steps = 0
         self.rms: float | None = None  # the RMS change of the last step's last iteration
