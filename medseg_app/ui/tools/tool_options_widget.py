@@ -90,8 +90,8 @@ class ToolOptionsWidget(QWidget):
     def _fill_segments(self, editor: QComboBox, value, name: str | None) -> None:
         editor.blockSignals(True)
         editor.clear()
-        for segment_id, name in self.segment_choices():
-            editor.addItem(name, segment_id)
+        for segment_id, segment_name in self.segment_choices():
+            editor.addItem(segment_name, segment_id)
         editor.setCurrentIndex(max(editor.findData(value), 0))
         editor.blockSignals(False)
         if name and editor.count() and editor.itemData(editor.currentIndex()) != value:
