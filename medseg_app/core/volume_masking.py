@@ -19,7 +19,7 @@ WHERE = ("outside", "inside")
 
 
 def masked_array(image: np.ndarray, mask: np.ndarray, where: str, fill_value: float) -> np.ndarray:
-    """``image`` with the voxels ``where`` (inside / outside) ``mask`` set to ``fill_value``, in a dtype that holds it."""
+    """``image`` with the voxels ``where`` (inside / outside) ``mask`` set to ``fill_value``, in a dtype holding it."""
     if where not in WHERE:
         raise ValueError(f"where must be one of {WHERE}")
     if image.shape != mask.shape:

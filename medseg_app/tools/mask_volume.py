@@ -57,7 +57,8 @@ class MaskVolumeTool(Tool):
         name = f"{source_name} masked by {segment.name}"
         reference_frame = context.volume.identity.frame_of_reference_uid
         volume = masked_volume(source, mask.to_dense(), str(self.values["where"]), fill, name, reference_frame)
-        changed = int(mask.count()) if self.values["where"] == "inside" else int(np.prod(mask.shape)) - int(mask.count())
+        inside = int(mask.count())
+        changed = inside if self.values["where"] == "inside" else int(np.prod(mask.shape)) - inside
         return MaskedImagePreview(info={"fill_value": fill, "voxels_set": changed, "layer": name},
                                   volume=volume, name=name)
 

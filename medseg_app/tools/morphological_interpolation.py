@@ -13,8 +13,8 @@ is implemented on numpy / scipy instead:
   paired (a shape that moved off itself);
 - each pair is aligned by translating both so their centroids meet half way (Albu's alignment step, by centroids
   rather than ITK's search for the largest overlap), and the median is Serra's
-  M = ∪_λ δ_λ(A ∩ B) ∩ ε_λ(A ∪ B): the points of the union closer to the intersection than to the union's outside,
-  computed exactly with Euclidean distance maps in mm (the limit of dilations and erosions by discs).
+  M = ∪_λ δ_λ(A ∩ B) ∩ ε_λ(A ∪ B): the points of the union closer to the intersection than to the union's
+  outside, computed exactly with Euclidean distance maps in mm (the limit of dilations and erosions by discs).
 
 Unlike the distance-based mode (:mod:`slice_interpolation`), the shape at each step is carved by the two drawn
 outlines' overlap, so concave parts and branching are followed rather than blended.

@@ -3,10 +3,11 @@
 As 3D Slicer's Islands effect "Split islands to segments": components (face-connected, or 26-connected with
 ``fully_connected``) by SimpleITK on the segment's bounding box (:func:`label_islands`), largest first. The
 segment keeps the largest island and is renamed "<name> 1"; the others become new segments "<name> 2",
-"<name> 3"... in decreasing size, with the segment's source (a segment of one island keeps its name). Islands smaller than the minimum size (in voxels or
-mm³) are removed, as Slicer's minimum size does. The whole split, new segments and rename included, is one undo
-step (segments added inside a gesture are taken out again by its undo). The split only moves voxels between
-segments: it ignores the intensity range and never overwrites other segments.
+"<name> 3"... in decreasing size, with the segment's source (a segment of one island keeps its name). Islands
+smaller than the minimum size (in voxels or mm³) are removed, as Slicer's minimum size does. The whole split, new
+segments and rename included, is one undo step (segments added inside a gesture are taken out again by its
+undo). The split only moves voxels between segments: it ignores the intensity range and never overwrites other
+segments.
 """
 
 from __future__ import annotations
