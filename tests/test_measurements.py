@@ -13,7 +13,9 @@ import SimpleITK as sitk
 from medseg_app.core.geometry import ImageGeometry
 from medseg_app.core.measurements import (EllipseRoi, Measurements, ellipse_pixels, ellipse_statistics, on_slice,
                                           ruler_length_mm)
-from medseg_app.core.recist import boundary_pixels, plane_axes, recist_on_plane, segment_recist
+from medseg_app.core.recist import (boundary_pixels, plane_axes, recist_on_plane, segment_recist,
+                                    sparse_segment_recist)
+from medseg_app.core.sparse_mask import SparseMask
 from medseg_app.io.load import load_volume
 
 REPO = Path(__file__).resolve().parents[1]
@@ -159,3 +161,16 @@ def test_recist_of_a_known_ellipse_on_an_oblique_anisotropic_grid():
     assert found.longest.length_mm == pytest.approx(50.0, abs=1.1)
     assert found.perpendicular.length_mm == pytest.approx(24.0, abs=2.1)
     assert segment_recist(mask, geometry, 2, 0) is None
+
+
+def test_recist_of_a_sparse_mask_equals_the_dense_one(gtv):
+    mask, geometry = gtv
+    sparse = SparseMask.from_dense(mask)
+    for slice_axis in (2, 1, 0):
+        index = int(np.argmax(mask.sum(axis=tuple(a for a in (0, 1, 2) if a != 2 - slice_axis))))
+        dense, boxed = segment_recist(mask, geometry, slice_axis, index), sparse_segment_recist(sparse, geometry,
+                                                                                               slice_axis, index)
+        for name in ("longest", "perpendicular"):
+            a, b = getattr(dense, name), getattr(boxed, name)
+            assert np.allclose(a.start, b.start) and np.allclose(a.end, b.end)
+            assert a.length_mm == pytest.approx(b.length_mm, abs=1e-9)

@@ -181,3 +181,20 @@ def segment_recist(mask: np.ndarray, geometry: ImageGeometry, slice_axis: int,
     return RecistDiameters(
         _diameter(geometry, longest[:2], slice_axis, slice_index),
         None if perpendicular is None else _diameter(geometry, perpendicular[:2], slice_axis, slice_index))
+
+
+def sparse_segment_recist(mask, geometry: ImageGeometry, slice_axis: int, slice_index: int) -> RecistDiameters | None:
+    """:func:`segment_recist` of a :class:`~medseg_app.core.sparse_mask.SparseMask`, reading only its box's cut."""
+    axis = 2 - slice_axis
+    cut = mask.slice_plane(axis, slice_index)
+    if cut is None or not cut[0].any():
+        return None
+    plane, box = cut
+    rows, cols = plane_axes(slice_axis)
+    found = recist_on_plane(plane, (geometry.spacing[rows], geometry.spacing[cols]))
+    offset = np.array([box.start[2 - rows], box.start[2 - cols]], float)  # the box's corner in (row, col)
+    longest, perpendicular = found
+    return RecistDiameters(
+        _diameter(geometry, [p + offset for p in longest[:2]], slice_axis, slice_index),
+        None if perpendicular is None else
+        _diameter(geometry, [p + offset for p in perpendicular[:2]], slice_axis, slice_index))

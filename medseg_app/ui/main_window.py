@@ -17,6 +17,8 @@ from ..io.image_files import is_image_file
 from ..io.load import select_series
 from .ai.panel import AiPanel
 from .layers.layers_dock import LayersDock
+from .measurements.measurement_interaction import MeasurementInteraction
+from .measurements.measurements_dock import MeasurementsDock
 from .viewer.cursor_readout import CursorReadout
 from .viewer.overlay_resampler import OverlayResampler
 from .study.load_progress import LoadProgress
@@ -26,6 +28,7 @@ from .segments.segment_list_panel import SegmentListPanel
 from .segments.segment_transfer import SegmentTransfer
 from .study.series_picker_dialog import SeriesPickerDialog
 from .session.session_actions import SessionActions
+from .shortcuts.window_shortcuts import WindowShortcuts
 from .statistics.panel import StatisticsPanel
 from .study.structure_exchange import StructureExchange
 from .study.study_loading import LoadedStudy, load_entry, load_path
@@ -108,6 +111,9 @@ class MainWindow(QMainWindow):
         for view in ("axial", "coronal", "sagittal"):
             interaction.attach(self.grid.slice_view(view))
         self.tools.attach_views(interaction)
+        self.measurement_interaction = MeasurementInteraction(self.state, self)  # rulers / ellipses before the tools
+        for view in ("axial", "coronal", "sagittal"):
+            self.measurement_interaction.attach(self.grid.slice_view(view))
         self.segment_list = SegmentListPanel(self.state, self)
         self.tool_panel = ToolPanel(self.tools, self)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.segment_list)
@@ -122,6 +128,13 @@ class MainWindow(QMainWindow):
         self.layers_dock = LayersDock(self.state, self)  # a tab beside Segments; the fused image layers
         self.tabifyDockWidget(self.segment_list, self.layers_dock)
         self.overlay_resampler = OverlayResampler(self.state, self)  # each layer onto the reference grid
+        self.measurements = MeasurementsDock(self.state, self.measurement_interaction, self.tools.context, self)
+        self.tabifyDockWidget(self.ai_panel, self.measurements)  # a tab beside AI segmentation
+        self.measurements.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.tools.tool_changed.connect(lambda tool: tool is not None and self.measurement_interaction.set_mode(None))
+        self.measurement_interaction.mode_changed.connect(lambda mode: mode is not None and self.tools.activate(None))
+        self.tools.source_changed.connect(lambda _id: self.measurements.refresh())
+        self.state.subscribe(lambda what: what == "layers" and self.measurements.refresh())
         self.tool_panel.raise_()
         self.segment_list.raise_()
         self.state.subscribe_segments(lambda *_: self._undo_refresh_soon())
@@ -207,6 +220,9 @@ class MainWindow(QMainWindow):
         self.segment_transfer = SegmentTransfer(self.state, self)  # Segment ▸ Copy segments to another layer…
         self.segment_transfer.add_actions(self)
         self.ai_panel.add_actions(self.menuBar(), view_menu)
+        view_menu.addAction(self.measurements.toggleViewAction())
+        self.shortcuts = WindowShortcuts(self)  # the one shortcut table: installs the keys, lists them in Help
+        self.shortcuts.add_help_menu(self.menuBar())
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
