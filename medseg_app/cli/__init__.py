@@ -8,6 +8,7 @@
 | ``convert`` | ``medseg convert --image IMAGE --seg INPUT --out OUTPUT ...`` |
 | ``models`` | ``medseg models``, ``medseg segment``, ``medseg train`` |
 | ``batch`` | ``medseg batch``, ``medseg batch-stats`` |
+| ``register`` | ``medseg register FIXED MOVING --out REG.dcm|transform.tfm ...`` |
 | ``common`` | the argument parser they share (negative numbers as values), shared options |
 
 Bad input ends in one sentence on stderr and exit status 2, never a traceback. Nothing imports this package.
@@ -23,7 +24,7 @@ from ..core.errors import MedSegError
 from .common import EXIT_BAD_INPUT
 
 COMMAND_MODULES = {"info": "info", "stats": "info", "convert": "convert", "models": "models", "segment": "models",
-                   "train": "models", "batch": "batch", "batch-stats": "batch"}
+                   "train": "models", "batch": "batch", "batch-stats": "batch", "register": "register"}
 
 
 def _command(name: str):
