@@ -92,7 +92,11 @@ class EdgeToolGestures:
         if wire is None:
             return False
         if g.phase == "double":
-            self.close()  # the double-click's first press added its point already
+            # the double-click's first press added its point already, unless the press never came to us
+            if g.voxel is not None and wire.on_slice(g.voxel) and not wire.closes_at(g.voxel) and \
+                    tuple(wire.points[-1]) != tuple(g.voxel):
+                self._guarded(lambda: wire.add(g.voxel))
+            self.close()
             return True
         if g.phase == "key_check":
             return True
