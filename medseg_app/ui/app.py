@@ -1,5 +1,5 @@
-"""Starting the GUI: ``run(path, series, screenshot)`` opens the window on a study (and, for screenshots, saves
-the window once the study and every view are drawn, then quits)."""
+"""Starting the GUI: ``run(path, series, screenshot, layers)`` opens the window on a study, with ``layers`` fused
+over it (and, for screenshots, saves the window once the study, its layers and every view are drawn, then quits)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ SCREENSHOT_SETTLE_MS = 500
 SCREENSHOT_TIMEOUT_MS = 180_000
 
 
-def run(path: str | Path, series: str | None = None, screenshot: str | None = None) -> int:
+def run(path: str | Path, series: str | None = None, screenshot: str | None = None, layers=(),
+        allow_other_patient: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_logging()  # medseg.log and crash reports, patient identifiers redacted (app_logging)
     install_crash_handler()
@@ -53,7 +54,9 @@ def run(path: str | Path, series: str | None = None, screenshot: str | None = No
         if stale:
             accept = True if os.environ.get("MEDSEG_AUTO_RESTORE") == "1" else None
             restoring = window.sessions.offer_recovery(stale, accept)
-    if not restoring:
+    if not restoring and layers:  # one background load: study_loaded comes once every layer has joined
+        window.study_opening.open_with_layers(path, series, list(layers), allow_other_patient)
+    elif not restoring:
         window.open_path(path, series)
     _run_test_script(app, window)
     code = app.exec()

@@ -32,6 +32,7 @@ from .shortcuts.window_shortcuts import WindowShortcuts
 from .statistics.panel import StatisticsPanel
 from .study.structure_exchange import StructureExchange
 from .study.study_loading import LoadedStudy, load_entry, load_path
+from .study.study_opening import StudyOpening
 from .tools.tool_controller import ToolController
 from .tools.tool_panel import ToolPanel
 from .three_d.panel import ThreeDPanel
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.ask_series = self._ask_series
         self.report_error = self._show_error
         self.exchange = StructureExchange(self)
+        self.study_opening = StudyOpening(self)  # Open study…, Add image layer…, --layer
         self.sessions = SessionActions(self)
         self._build_menus()
         self.setAcceptDrops(True)
@@ -182,6 +184,7 @@ class MainWindow(QMainWindow):
         open_folder.triggered.connect(self._choose_folder)
         file_menu.addAction(open_file)
         file_menu.addAction(open_folder)
+        self.study_opening.add_actions(file_menu)
         self.recent_menu = file_menu.addMenu("Open &recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file_menu.addSeparator()
@@ -307,6 +310,7 @@ class MainWindow(QMainWindow):
         self.state.set_volume(study.volume, labels=study.labels, label_names=study.label_names,
                               label_details=study.label_details)
         self.exchange.add_structures(study.structures, origins=study.structure_origins)
+        with_layers = self.study_opening.attach_layers(study)  # before study_loaded: listeners see the whole study
         volume = study.volume
         name = volume.identity.series_description or Path(study.path).name
         self.study_title = f"MedSeg — {volume.modality or 'image'} {name}"
@@ -316,7 +320,7 @@ class MainWindow(QMainWindow):
         shown = f" with the label map {study.label_path}" if study.label_path else ""
         if study.structure_paths:
             shown = f" with the structures of {', '.join(study.structure_paths)}"
-        message = f"Opened {path}{shown}."
+        message = f"Opened {path}{shown}{with_layers}."
         if volume.warnings:
             message += "  " + " ".join(volume.warnings)
         self.statusBar().showMessage(message, 15000)

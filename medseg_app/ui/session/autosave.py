@@ -5,6 +5,8 @@ The GUI thread only copies the small sparse arrays of the segments changed since
 takes is kept in ``last_snapshot_ms``); the writer thread re-encodes those and reuses the encoded payloads of the
 others. Recovery files are named ``recovery-<pid>.medseg``; a clean exit removes this process's file, so a file
 whose process is gone was left by a session that did not exit cleanly (:func:`stale_recovery_files`).
+A change of the study's image layers (added, removed, reordered, restyled, re-registered) is an edit too: the
+recovery file lists the layers by reference (``io.session_layers``).
 
 Environment: ``MEDSEG_RECOVERY_DIR`` (the folder; default QStandardPaths AppDataLocation/recovery) and
 ``MEDSEG_AUTOSAVE_INTERVAL_S`` (the interval, for tests).
@@ -23,6 +25,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from ...core.privacy import get_logger
 from ...io.session_file import (build_manifest, encode_payloads, image_reference, snapshot_segments, view_state,
                                write_atomic)
+from ...io.session_layers import layer_entries
 
 DEFAULT_INTERVAL_S = 30.0
 
@@ -110,6 +113,9 @@ class Autosave(QObject):
     def _state_changed(self, what: str) -> None:
         if what in ("volume", "segmentation"):  # a new study or segmentation: nothing unsaved, nothing cached
             self.reset()
+        elif what == "layers":  # a layer added, removed, moved, restyled or re-registered: written by reference
+            self.edits += 1
+            self.dirty = self.unsaved = True
 
     def reset(self) -> None:
         """What is shown now was just loaded: nothing unsaved, and the next autosave encodes everything."""
@@ -143,7 +149,7 @@ class Autosave(QObject):
         full = generation != self._cache_generation
         snapshots = snapshot_segments(seg, None if full else set(self._changed))
         manifest = build_manifest(image_reference(self.state.volume, self.image_path(), self.copy_in()), snapshots,
-                                  view_state(self.state), seg.active_id)
+                                  view_state(self.state), seg.active_id, layer_entries(self.state.study))
         self._changed.clear()
         self.dirty = False
         taken_at = time.time()

@@ -10,7 +10,10 @@ for a save in flight (and asks about unsaved changes again when it failed).
 
 Opening: a session holding a copy of the image opens that copy (in the background, like File ▸ Open) unless the
 same image is open already, so it opens on a machine without the original files; otherwise the referenced image
-is opened (see ``io.session_file.image_copy_source``).
+is opened (see ``io.session_file.image_copy_source``). A session with image layers rebuilds the fused study whole:
+the reference and every layer (its copy, else its path) in one background load, each layer with its display,
+transform and registration state (``io.session_layers``); a layer that cannot be read is said in one sentence
+and the rest opens.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QFileDialog, QGridLayout,
 from ...io.session_file import (SUFFIX, SessionError, apply_session, check_image, image_copy_source, load_session,
                                session_job)
 from .autosave import Autosave
-from ..study.study_loading import load_image_copy_study
+from ..study.layer_loading import FILE_WEIGHT, layer_weight, session_layer, study_with_layers
+from ..study.study_loading import load_image_copy_study, load_path
 
 SESSION_FILTER = f"MedSeg sessions (*{SUFFIX});;All files (*)"
 INCLUDE_IMAGE_TEXT = "Include a copy of the image (opens without the original files; a larger file)"
@@ -70,6 +74,7 @@ class SessionActions(QObject):
         self._written.connect(self._save_finished, Qt.ConnectionType.QueuedConnection)
         window.study_loaded.connect(self._study_loaded)
         self.state.subscribe_segments(self._edited)
+        self.state.subscribe(lambda what: what == "layers" and self._edited(what, -1, None))
         # Replaceable for tests: returns "save", "discard" or "cancel"; (path, include_image) or None; shows text.
         self.ask_unsaved = self._ask_unsaved
         self.ask_save_path = self._ask_save_path
@@ -195,6 +200,9 @@ class SessionActions(QObject):
             self.window.report_error(str(exc))
             return
         self._waiting = (session, str(path), recovered, None)
+        if session.layers:
+            self._open_with_layers(session, str(path), recovered)
+            return
         volume = self.state.volume
         if volume is not None:
             try:
@@ -213,6 +221,22 @@ class SessionActions(QObject):
         series = (session.image.get("series_uid") or None) if image.is_dir() else None
         self.window.open_path(image, series)
 
+    def _open_with_layers(self, session, path: str, recovered: bool) -> None:
+        source = image_copy_source(session)
+        if source is not None:
+            self._waiting = (session, path, recovered, str(source))
+            reference = (FILE_WEIGHT, lambda progress, cancelled: load_image_copy_study(source, progress, cancelled))
+            shown, recorded = source, session.image.get("path", "")
+        else:
+            image = Path(session.image["path"])
+            series = (session.image.get("series_uid") or None) if image.is_dir() else None
+            reference = (layer_weight(image), lambda progress, cancelled: load_path(image, series, progress,
+                                                                                    cancelled))
+            shown, recorded = image, None
+        layers = [session_layer(path, entry) for entry in session.layers]
+        self.window.load_study(lambda progress, cancelled: study_with_layers(reference, layers, progress, cancelled),
+                               shown, reference=recorded)
+
     def _study_loaded(self) -> None:
         if self._waiting is None:
             self.autosave.reset()  # the study's own structures are not unsaved edits
@@ -226,6 +250,9 @@ class SessionActions(QObject):
         except SessionError as exc:
             self.window.report_error(str(exc))
             return
+        if session.layers == [] and self.state.study is not None:  # saved without layers: the open ones go
+            for layer in list(self.state.study.overlays):
+                self.state.study.remove_layer(layer.id)
         if copy_source is not None:
             self.image_copy_in = copy_source
         if recovered:

@@ -43,6 +43,7 @@ class LoadedStudy:
     structure_paths: list[str] = field(default_factory=list)
     structure_origins: list[tuple[str, str]] = field(default_factory=list)  # (source, detail) per structure
     label_details: dict[int, str] | None = None  # where each label of ``labels`` came from (segment source detail)
+    layers: list = field(default_factory=list)  # layer_loading.LayerLoad: other series joining the study
 
 
 def twin_label_names(twin: Path, labels: np.ndarray) -> tuple[dict[int, str], dict[int, str]]:
