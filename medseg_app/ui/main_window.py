@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self.exchange = StructureExchange(self)
         self.study_opening = StudyOpening(self)  # Open study…, Add image layer…, --layer
         self.sessions = SessionActions(self)
+        self.state.measurements.subscribe(lambda *_: self._measurements_edited())
         self._build_menus()
         self.setAcceptDrops(True)
 
@@ -141,6 +142,13 @@ class MainWindow(QMainWindow):
         self.segment_list.raise_()
         self.state.subscribe_segments(lambda *_: self._undo_refresh_soon())
         self.state.subscribe(lambda what: what in ("volume", "segmentation") and self._undo_refresh_soon())
+
+    def _measurements_edited(self) -> None:
+        # Sessions and the autosave hold the measurements: a change is an unsaved edit.
+        autosave = self.sessions.autosave
+        autosave.edits += 1
+        autosave.dirty = autosave.unsaved = True
+        self.setWindowModified(True)
 
     def _tool_busy(self, busy: bool) -> None:
         self.tool_progress.set_busy(busy)

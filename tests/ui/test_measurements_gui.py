@@ -65,7 +65,7 @@ def test_a_ruler_dragged_on_a_view_measures_patient_millimetres(window, qtbot, n
     start, end = widget_point(view, centre - offset), widget_point(view, centre + offset)
     drag(qtbot, view, start, end)
     rulers = list(window.state.measurements.items.values())
-    assert len(rulers) == 1
+    assert len(rulers) == 1 and window.isWindowModified()  # an unsaved edit, kept by sessions
     expected = _mm_between(view, start, end)
     assert rulers[0].length_mm == pytest.approx(expected, rel=1e-9)
     assert expected > 20  # 28 columns of 0.7 mm at least: spacing, not pixels, made the length
@@ -97,6 +97,8 @@ def test_the_ellipse_roi_statistics_equal_numpy_on_the_same_pixels(window, qtbot
                 "min": values.min(), "max": values.max(), "area_mm2": inside.sum() * SPACING[0] * SPACING[1]}
     assert window.measurements.table.item(0, 1).text() == ellipse_text(expected, "HU")
     assert roi.slice_axis == 2 and inside.sum() > 300
+    drag(qtbot, view, start, QPoint(end.x(), start.y()))
+    assert len(window.state.measurements.items) == 1  # a flat ellipse is not kept
 
 
 def test_shift_draws_a_circle_in_millimetres(window, qtbot):

@@ -2,7 +2,8 @@
 
 :class:`MeasurementInteraction` takes each slice view's ``interactor`` (the tools' SliceInteraction) and stands in
 front of it: with the mode "ruler" or "ellipse" a press starts a measurement at the point under the mouse (on the
-view's slice), the drag moves its second point and the release keeps it (a click without a drag keeps nothing);
+view's slice), the drag moves its second point and the release keeps it (a click without a drag, or an ellipse
+without a pixel inside, keeps nothing);
 with no mode every event goes on to the wrapped interactor, as before. Shift makes the ellipse a circle (equal
 extent in millimetres). Whatever the mode, the measurements on a view's slice are drawn over what the wrapped
 interactor draws. ``last_view`` is the view last pressed or hovered: where "RECIST diameters" measures.
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 
+from ...core.measurements import EllipseRoi, ellipse_pixels
 from .measurement_painting import paint_measurements
 
 if TYPE_CHECKING:
@@ -121,8 +123,11 @@ class MeasurementInteraction(QObject):
         drawn_on, measurement_id, first = self._drawing
         self._drawing = None
         item = self.state.measurements.items.get(measurement_id)
-        if item is not None and np.allclose(item.points[0], item.points[1]):
-            self.state.measurements.remove(measurement_id)  # a click, not a drag
+        if item is None:
+            return
+        flat = isinstance(item, EllipseRoi) and ellipse_pixels(self.state.volume.geometry, item) is None
+        if flat or np.allclose(item.points[0], item.points[1]):
+            self.state.measurements.remove(measurement_id)  # a click, not a drag; or an ellipse with no area
 
     def hover(self, view: "SliceView", event) -> None:
         if event is not None:
