@@ -85,13 +85,12 @@ def search_window(points, shape, margin: int) -> tuple[tuple[int, int], tuple[in
     return (int(lo[0]), int(lo[1])), (int(hi[0]), int(hi[1]))
 
 
-def search_from(cost: np.ndarray, spacing_rc, source, lo, hi) -> PathSearch:
-    """Dijkstra from ``source`` over the window [lo, hi) of the cost plane."""
+def pixel_graph(cost: np.ndarray, spacing_rc):
+    """The 8-connected graph of a cost plane's pixels (node = row × width + column), each edge both ways, weighted
+    by its two pixels' mean cost times its length in mm (a scipy CSR matrix)."""
     from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
 
-    window = cost[lo[0]:hi[0], lo[1]:hi[1]]
-    height, width = window.shape
+    height, width = cost.shape
     nodes = np.arange(height * width).reshape(height, width)
     spacing = np.asarray(spacing_rc, float)
     tails, heads, weights = [], [], []
@@ -101,10 +100,18 @@ def search_from(cost: np.ndarray, spacing_rc, source, lo, hi) -> PathSearch:
         length = float(np.hypot(dr * spacing[0], dc * spacing[1]))
         tails.append(nodes[a].ravel())
         heads.append(nodes[b].ravel())
-        weights.append(((window[a] + window[b]) * (0.5 * length)).ravel())
+        weights.append(((cost[a] + cost[b]) * (0.5 * length)).ravel())
     tail, head, weight = np.concatenate(tails), np.concatenate(heads), np.concatenate(weights)
-    graph = csr_matrix((np.concatenate([weight, weight]), (np.concatenate([tail, head]), np.concatenate([head, tail]))),
-                       shape=(height * width, height * width))
+    return csr_matrix((np.concatenate([weight, weight]), (np.concatenate([tail, head]), np.concatenate([head, tail]))),
+                      shape=(height * width, height * width))
+
+
+def search_from(cost: np.ndarray, spacing_rc, source, lo, hi) -> PathSearch:
+    """Dijkstra from ``source`` over the window [lo, hi) of the cost plane."""
+    from scipy.sparse.csgraph import dijkstra
+
+    width = hi[1] - lo[1]
+    graph = pixel_graph(cost[lo[0]:hi[0], lo[1]:hi[1]], spacing_rc)
     start = (int(source[0]) - lo[0]) * width + int(source[1]) - lo[1]
     distances, predecessors = dijkstra(graph, directed=True, indices=start, return_predecessors=True)
     return PathSearch((int(source[0]), int(source[1])), tuple(lo), tuple(hi), predecessors, distances)
