@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.tools.tool_changed.connect(lambda tool: tool is not None and self.measurement_interaction.set_mode(None))
         self.measurement_interaction.mode_changed.connect(lambda mode: mode is not None and self.tools.activate(None))
         self.tools.source_changed.connect(lambda _id: self.measurements.refresh())
+        self.tool_worker.busy_changed.connect(lambda busy: busy or self.measurements.refresh())  # a resample made
         self.state.subscribe(lambda what: what == "layers" and self.measurements.refresh())
         self.tool_panel.raise_()
         self.segment_list.raise_()

@@ -145,3 +145,32 @@ def test_a_tool_and_a_measurement_mode_take_turns_and_rows_are_renamed_and_delet
     window.measurements.table.setRangeSelected(QTableWidgetSelectionRange(0, 0, 0, 2), True)
     window.measurements.delete_selected()
     assert window.state.measurements.items == {} and window.measurements.table.rowCount() == 0
+
+
+def test_the_ellipse_reads_the_tools_source_layer_once_resampled(main_window, qtbot):
+    """STS_001: an ellipse over the GTV on the planning CT reads SUV from the PET layer when it is the source."""
+    from medseg_app.core.measurements import ellipse_pixels
+    from medseg_app.io.load import load_volume
+
+    from .ui_test_data import SAMPLE_CT, SAMPLE_STUDY, open_and_wait
+
+    window = main_window
+    open_and_wait(qtbot, window, SAMPLE_CT)
+    layer = window.state.study.add_layer(load_volume(str(SAMPLE_STUDY / "PET" / "dicom" / "image")))
+    gtv = window.state.segmentation.by_name("GTV_Mass_CT").mask.to_dense()
+    k = int(np.argmax(gtv.sum(axis=(1, 2))))
+    j, i = np.nonzero(gtv[k])
+    g = window.state.volume.geometry
+    roi = window.state.measurements.add_ellipse(*g.index_to_patient([[i.min(), j.min(), k], [i.max(), j.max(), k]]),
+                                                slice_axis=2)
+    ct_text = window.measurements.table.item(0, 1).text()
+    assert "HU" in ct_text
+    window.tools.set_source_layer(layer.id)
+    qtbot.waitUntil(lambda: window.state.study.cached_on_reference(layer.id) is not None and
+                    not window.tool_worker.busy, timeout=30000)
+    pixels = ellipse_pixels(g, roi)
+    suv = window.state.study.cached_on_reference(layer.id).array[pixels.box][pixels.inside].astype(float)
+    suv = suv[~np.isnan(suv)]
+    text = window.measurements.table.item(0, 1).text()
+    assert text.startswith(f"mean {suv.mean():.1f} ± {suv.std():.1f} SUV") and text != ct_text
+    assert suv.max() > 2.5  # the tumour's uptake, not the CT's HU
