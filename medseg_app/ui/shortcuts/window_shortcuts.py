@@ -17,10 +17,12 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit
 
+from ...core.privacy import get_logger
 from ..viewer.slice_view import _PAGE_STEP  # the slice view's own Page Up / Down step
 from .shortcut_table import SHORTCUTS, TOOL_KEYS, Shortcut
 from .shortcuts_dialog import ShortcutsDialog
 
+_log = get_logger("ui")
 BRUSH_FACTOR = 1.25
 NAVIGATE = "navigate"
 SLICE_VIEWS = ("axial", "coronal", "sagittal")
@@ -63,8 +65,9 @@ class WindowShortcuts(QObject):
                         self.view_shortcuts.append(shortcut)
             else:
                 action = self._menu_action(entry)
-                if action is None:
-                    raise LookupError(f"no menu item for the shortcut {entry.keys_text} ({entry.description})")
+                if action is None:  # a renamed menu item: the window opens, the shortcut tests fail
+                    _log.warning("no menu item for the shortcut %s (%s)", entry.keys_text, entry.description)
+                    continue
                 action.setShortcuts([QKeySequence(key) for key in entry.keys])
                 self.menu_actions[entry.action] = action
 
