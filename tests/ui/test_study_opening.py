@@ -120,7 +120,7 @@ def test_open_study_offers_both_series_with_the_ct_as_reference(qtbot, main_wind
     # one bar for both series: it only moves forward, and the PET's half comes after the CT's
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(0.5 < f < 1.0 for f in fractions) and any(0.0 < f < 0.5 for f in fractions)
-    assert "with the layers PT" in window.statusBar().currentMessage()
+    assert "; layers over it: PT" in window.statusBar().currentMessage()
 
 
 def test_open_study_with_the_pet_as_reference_and_cancel(qtbot, main_window, study_folder):

@@ -179,7 +179,7 @@ class StudyOpening(QObject):
                 joined.append(f"{layer.name}{self._unregistered_note(layer)}")
         if problems:
             self.window.report_error(" ".join(problems))
-        return f" with the layers {', '.join(joined)}" if joined else ""
+        return f"; layers over it: {', '.join(joined)}" if joined else ""
 
     @staticmethod
     def _unregistered_note(layer) -> str:
