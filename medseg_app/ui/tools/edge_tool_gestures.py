@@ -29,6 +29,7 @@ class EdgeToolGestures:
         self.controller = controller
         self.traced = None  # the LevelTrace under the mouse
         self.traced_view: str | None = None
+        self._traced_key = None  # (view, voxel, context, options) the outline was traced for
         self.wire: LiveWireTrace | None = None
         self.wire_view: str | None = None
         self.wire_preview: np.ndarray | None = None  # the path from the last point to the mouse
@@ -40,7 +41,7 @@ class EdgeToolGestures:
         return self.controller.active
 
     def reset(self) -> None:
-        self.traced = self.traced_view = None
+        self.traced = self.traced_view = self._traced_key = None
         self.wire = self.wire_view = self.wire_preview = None
         self._changed()
 
@@ -68,11 +69,17 @@ class EdgeToolGestures:
             return True
         if g.phase not in ("hover", "leave", "drag"):
             return False
+        tool = self.tool
+        key = (g.view, g.voxel, id(tool.context) if tool is not None else None,
+               tuple(tool.values.values()) if tool is not None else None)
+        if g.phase != "leave" and key == self._traced_key:
+            return False  # the same pixel (the mouse moved within it): the outline stands
         had = self.traced is not None
-        self.traced = self.traced_view = None
-        if g.phase != "leave" and g.voxel is not None and self.tool is not None and self.tool.context is not None \
-                and self.tool.context.source_ready:
-            self.traced, self.traced_view = self.tool.trace(g.voxel, g.slice_axis), g.view
+        self.traced = self.traced_view = self._traced_key = None
+        if g.phase != "leave" and g.voxel is not None and tool is not None and tool.context is not None \
+                and tool.context.source_ready:
+            self.traced, self.traced_view = tool.trace(g.voxel, g.slice_axis), g.view
+            self._traced_key = key
             self.traces += 1
             self._changed()
         return had or self.traced is not None
