@@ -1,10 +1,10 @@
 """Clustering tools: speed against scikit-learn / scikit-fuzzy, and Dice on real organs and tumours.
 
 ``kmeans_box`` / ``fcm_box``: k-means (3 classes) and fuzzy c-means (3 classes, m = 2) of a 64 × 128 × 128 box
-(16 × 96 × 96 for fuzzy c-means, whose peer is slow) of the 512 × 512 × 300 CT-like volume (bench_segment_grow's: LUNG1-001 tiled, else a phantom); ours is the tool's whole
-preview (values out of the box, clustering, one mask per class, histogram), the peer is scikit-learn's
-``KMeans(n_init=4)`` (our restarts) / scikit-fuzzy's ``cmeans`` on the same values; the runs must agree: centres
-within 0.1 % of the value range (and ours no worse an optimum for k-means).
+(16 × 96 × 96 for fuzzy c-means, whose peer is slow) of the 512 × 512 × 300 CT-like volume (bench_segment_grow's:
+LUNG1-001 tiled, else a phantom); ours is the tool's whole preview (values out of the box, clustering, one mask per
+class, histogram), the peer is scikit-learn's ``KMeans(n_init=4)`` (our restarts) / scikit-fuzzy's ``cmeans`` on the
+same values; the runs must agree: centres within 0.1 % of the value range.
 
 ``clustering_liver_dice`` / ``clustering_tumour_dice``: the class under one click inside a box, against the
 reference mask, with today's region growing from the same click as the peer (its defaults: 6-connected, range

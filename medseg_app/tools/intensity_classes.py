@@ -86,8 +86,8 @@ class IntensityClassesTool(Tool):
         label_box = np.full(box.shape, -1, np.int8)
         label_box[inside] = labels
         counts_hist, edges = np.histogram(values, bins=HISTOGRAM_BINS)
-        info.update(classes=classes, histogram={"counts": counts_hist, "edges": edges}, units=units, source=context.source_name,
-                    region_voxels=int(values.size))
+        info.update(classes=classes, histogram={"counts": counts_hist, "edges": edges}, units=units,
+                    source=context.source_name, region_voxels=int(values.size))
         if self.values["operation"] == SELECTED_CLASS:
             return self._selected(index, box, label_box, info)
         changes = []

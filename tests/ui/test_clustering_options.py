@@ -100,3 +100,25 @@ def test_otsu_click_in_the_axial_view_puts_the_clicked_class_into_the_active_seg
     inside[box.slices] = True
     expected = inside & (volume > lower) & (volume <= upper)
     np.testing.assert_array_equal(seg.segments[target].mask.to_dense(), expected)
+
+
+def test_fuzzy_cmeans_apply_adds_the_brightest_class_membership_as_a_layer(window, qtbot):
+    panel, tools, study = window.tool_panel, window.tools, window.state.study
+    panel.buttons["fuzzy_cmeans"].click()
+    options = panel.options["fuzzy_cmeans"]
+    options.editors["classes"].setValue(2)
+    layers = len(study.layers)
+    panel.preview_button.click()
+    qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy, timeout=30000)
+    membership = tools.preview.info["membership"]
+    assert membership["class"] == 2 and "membership of Class 2" in options.classes.text()
+    assert len(options.histogram.thresholds) == 1
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: tools.preview is None, timeout=10000)
+    assert len(study.layers) == layers + 1
+    layer = study.layers[-1]
+    assert layer.name == f"Membership: {membership['name']}" and layer.registered
+    values = layer.volume.array
+    assert values.shape == BOX.voxel_box().shape and 0.0 <= values.min() and values.max() <= 1.0
+    bright = window.state.segmentation.by_name(membership["name"]).mask.to_dense()[BOX.voxel_box().slices]
+    assert values[bright].min() >= 0.5 and values[~bright].max() <= 0.5
