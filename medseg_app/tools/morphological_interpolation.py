@@ -16,6 +16,10 @@ is implemented on numpy / scipy instead:
   M = ∪_λ δ_λ(A ∩ B) ∩ ε_λ(A ∪ B): the points of the union closer to the intersection than to the union's
   outside, computed exactly with Euclidean distance maps in mm (the limit of dilations and erosions by discs).
 
+Against ITK's filter itself (installed beside MedSeg for the comparison, benchmark ``slice_interpolation_itk_dice``),
+every 5th slice drawn, Dice to the full mask: STS_002 GTV 0.911 here / 0.900 ITK, STS_001 GTV 0.967 / 0.947, the
+TotalSegmentator liver 0.967 / 0.963, spleen 0.954 / 0.953, a BraTS tumour 0.943 / 0.947.
+
 Unlike the distance-based mode (:mod:`slice_interpolation`), the shape at each step is carved by the two drawn
 outlines' overlap, so concave parts and branching are followed rather than blended.
 """
