@@ -3,7 +3,8 @@ Keyboard shortcuts lists and what the README's table shows (3D Slicer / ITK-SNAP
 
 ``where``: "window" shortcuts work anywhere in the window except while typing in a text or number field (the field
 keeps its keys); "slice view" ones act on the slice view with the keyboard focus (click it); "menu" ones belong to a
-menu item (``action`` names it) and work everywhere. ``keys`` are QKeySequence strings; ``shown`` is how the keys
+menu item (``action`` names it) and work everywhere. Entries with a ``dock`` (its object name) are the keys that dock
+installs and owns (enabled while it is shown); they are listed wherever the window has that dock. ``keys`` are QKeySequence strings; ``shown`` is how the keys
 are written for people when it is not simply the keys joined by " / ".
 """
 
@@ -19,6 +20,7 @@ class Shortcut:
     description: str
     where: str = "window"
     shown: str = ""
+    dock: str = ""
 
     @property
     def keys_text(self) -> str:
@@ -49,6 +51,14 @@ SHORTCUTS: tuple[Shortcut, ...] = (
     Shortcut(("PgUp",), "page_up", "10 slices up", "slice view"),
     Shortcut(("PgDown",), "page_down", "10 slices down", "slice view"),
     Shortcut(("F",), "fit", "Fit the slice to the view (undo zoom and pan)", "slice view"),
+    *(Shortcut(keys, "nudge", text, "Adjust layer dock (shown)", dock="alignment_dock") for keys, text in (
+        (("Alt+Left", "Alt+Right"), "Move the layer along x (∓1 mm)"),
+        (("Alt+Up", "Alt+Down"), "Move the layer along y (∓1 mm)"),
+        (("Alt+PgUp", "Alt+PgDown"), "Move the layer along z (±1 mm)"),
+        (("Alt+Shift+Left", "Alt+Shift+Right"), "Rotate the layer about z (∓1°)"),
+        (("Alt+Shift+Up", "Alt+Shift+Down"), "Rotate the layer about x (∓1°)"),
+        (("Alt+Shift+PgUp", "Alt+Shift+PgDown"), "Rotate the layer about y (±1°)"),
+    )),
 )
 
 README_HEADER = ("| Keys | Action | Where |", "|---|---|---|")

@@ -4,7 +4,8 @@ Window shortcuts are QShortcuts of the main window, switched off while the keybo
 field (QLineEdit, a spin box, a text edit: the field keeps its digits, +, - and Enter) and on again when it leaves
 it. Slice-view shortcuts are QShortcuts of each slice view (the view with the focus). Menu shortcuts are set on
 their menu items (``<action>_action`` of the window, or the item whose text is the description), so a menu
-item shows the key the table gives it.
+item shows the key the table gives it. A dock's own keys (entries with ``dock``) are left to that dock and listed
+while the window has it.
 
 The tool keys follow the tool panel's order at run time (its buttons after Navigate): a tool added to the panel
 gets the next number without a change here. The window is reached through the attributes MainWindow gives it
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QDockWidget, QLineEdit, QPlainTextEdit, QTextEdit
 
 from ...core.privacy import get_logger
 from ..viewer.slice_view import _PAGE_STEP  # the slice view's own Page Up / Down step
@@ -52,6 +53,8 @@ class WindowShortcuts(QObject):
     # --- installing ----------------------------------------------------------------------------
     def _install(self) -> None:
         for entry in SHORTCUTS:
+            if entry.dock:
+                continue  # installed by its dock
             if entry.where == "window":
                 for n, key in enumerate(entry.keys):
                     self._window_shortcut(key, self._handler(entry, n))
@@ -106,6 +109,8 @@ class WindowShortcuts(QObject):
         rows = []
         tools = self.window.tools.tools
         for entry in SHORTCUTS:
+            if entry.dock and self.window.findChild(QDockWidget, entry.dock) is None:
+                continue
             if entry.action == "tool":
                 for key, tool_id in zip(TOOL_KEYS, self.tool_ids()):
                     rows.append((key, f"Tool: {tools[tool_id].title}", entry.where))
