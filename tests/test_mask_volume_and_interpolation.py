@@ -130,3 +130,21 @@ def test_the_two_modes_differ_and_the_morphological_one_is_closer_here(ct, gtv):
         results[method] = editor.mask()
     assert (results["distance"] != results["morphological"]).sum() > 0.01 * gtv.sum()
     assert dice(results["morphological"], gtv) > dice(results["distance"], gtv)
+
+
+def test_morphological_median_of_two_discs_is_the_disc_half_way():
+    from medseg_app.tools.morphological_interpolation import median_slice
+
+    rows, cols = np.ogrid[:80, :80]
+
+    def disc(r0, c0, radius):
+        return (rows - r0) ** 2 + (cols - c0) ** 2 <= radius ** 2
+
+    # Concentric radii 10 and 20: the median is the disc of radius 15 (points nearer the inner disc than the outside)
+    middle = median_slice(disc(40, 40, 10), disc(40, 40, 20), (1.0, 1.0))
+    assert (middle ^ disc(40, 40, 15)).sum() <= 0.05 * disc(40, 40, 15).sum()
+    # A disc that moved and grew: the median lies half way, with the mean radius
+    moved = median_slice(disc(20, 20, 8), disc(50, 56, 12), (1.0, 1.0))
+    centre = np.argwhere(moved).mean(axis=0)
+    np.testing.assert_allclose(centre, (35, 38), atol=0.75)
+    assert abs(moved.sum() - np.pi * 10 ** 2) <= 0.06 * np.pi * 10 ** 2

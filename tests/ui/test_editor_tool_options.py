@@ -117,3 +117,11 @@ def test_mask_volume_options_name_the_layer_and_apply_adds_it(window, qtbot):
     np.testing.assert_array_equal(study.reference.volume.array, original)
     window.undo()
     assert len(study.layers) == 1
+
+
+def test_fill_between_slices_offers_both_methods(window, qtbot):
+    window.tool_panel.buttons["slice_interpolation"].click()
+    method = window.tool_panel.options["slice_interpolation"].editors["method"]
+    assert [method.itemData(n) for n in range(method.count())] == ["distance", "morphological"]
+    method.setCurrentIndex(method.findData("morphological"))
+    assert window.tools.active.values["method"] == "morphological"
