@@ -121,3 +121,17 @@ def test_session_without_layers_opens_as_before_and_a_moved_layer_is_refused(tmp
     entry["size"] = [entry["size"][0] + 1, *entry["size"][1:]]
     with pytest.raises(SessionError, match="geometry differs"):
         load_layer_volume(path, entry)
+
+
+def test_a_computed_layer_without_a_file_needs_a_copy(tmp_path, ct_pet):
+    ct, pet = ct_pet
+    state = ViewerState(ct)
+    computed = Volume(pet.array * 2, pet.geometry, modality="PT", units=pet.units, identity=pet.identity)
+    state.study.add_layer(computed, "PET doubled")
+    by_reference, with_copy = tmp_path / "ref.medseg", tmp_path / "copy.medseg"
+    save_session(by_reference, state)
+    save_session(with_copy, state, include_image=True)
+    with pytest.raises(SessionError, match="has no file"):
+        load_layer_volume(by_reference, load_session(by_reference).layers[0])
+    restored = _reopened(with_copy, ct)
+    np.testing.assert_array_equal(restored.layers[1].volume.array, computed.array)

@@ -93,6 +93,9 @@ def load_layer_volume(session_path: str | Path, entry: dict, progress=None, canc
     of a folder), which must still have the recorded grid (else :class:`SessionError`, one sentence)."""
     if entry.get("copy"):
         return _copied_layer(Path(session_path), entry, progress, cancelled)
+    if not entry.get("path"):
+        raise SessionError(f"The layer {entry.get('name', '')!r} was computed in MedSeg and has no file; save the "
+                           f"session with a copy of the images to keep such layers.")
     path = Path(entry["path"])
     if not path.exists():
         raise SessionError(f"The layer {entry.get('name', '')!r} was opened from {path}, which is no longer there.")

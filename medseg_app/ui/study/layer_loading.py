@@ -126,7 +126,7 @@ def session_layer(session_path: str | Path, entry: dict) -> Part:
     """A session's layer (its copy, else its path), to be restored with its settings; one that cannot be read
     comes back without a volume and with the sentence saying why (the rest of the study still opens)."""
     path = Path(entry.get("path", ""))
-    weight = FILE_WEIGHT if entry.get("copy") or not path.is_dir() else layer_weight(path)
+    weight = FILE_WEIGHT if entry.get("copy") or not entry.get("path") or not path.is_dir() else layer_weight(path)
 
     def job(progress: ProgressFn, cancelled: CancelFn) -> LayerLoad:
         try:
