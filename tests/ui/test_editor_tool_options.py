@@ -23,10 +23,12 @@ def window(main_window):
     main_window.tool_worker.wait()
 
 
-def _drag(qtbot, view, points) -> None:
+def _drag(qtbot, view, points, while_dragging=None) -> None:
     qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=widget_point(view, points[0]))
     for point in points[1:]:
         qtbot.mouseMove(view, widget_point(view, point))
+    if while_dragging is not None:
+        while_dragging()
     qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=widget_point(view, points[-1]))
 
 
@@ -54,7 +56,11 @@ def test_scissors_rectangle_on_the_axial_view_erases_a_slab_in_one_undo_step(win
     corner_b = (CENTRE[0] + 1.5, CENTRE[1] + 8.5, CENTRE[2])
     middle = tuple((a + b) / 2 for a, b in zip(corner_a, corner_b))
     crosshair = tuple(window.state.crosshair)
-    _drag(qtbot, axial, [corner_a, middle, corner_b])
+    outlines = []
+    _drag(qtbot, axial, [corner_a, middle, corner_b], lambda: outlines.extend(window.tools.gestures.overlay()))
+    (outline,) = outlines  # the rectangle drawn while dragging: four corners, closed, on the axial view
+    assert outline.view == "axial" and len(outline.points) == 5 and outline.points[0] == outline.points[-1]
+    np.testing.assert_allclose(outline.points[2][:2], corner_b[:2], atol=0.1)
     assert tuple(window.state.crosshair) == crosshair  # the drag drew a shape; it did not move the crosshair
     qtbot.waitUntil(lambda: len(seg.undo_stack._undo) == steps + 1 and not window.tool_worker.busy, timeout=10000)
     first, stop = slab_slices(CENTRE[2], 4.0, 2.0, ball.shape[0])
