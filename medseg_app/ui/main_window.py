@@ -17,6 +17,7 @@ from ..io.image_files import is_image_file
 from ..io.load import select_series
 from .ai.panel import AiPanel
 from .layers.layers_dock import LayersDock
+from .registration.registration_menu import RegistrationMenu
 from .measurements.measurement_interaction import MeasurementInteraction
 from .measurements.measurements_dock import MeasurementsDock
 from .viewer.cursor_readout import CursorReadout
@@ -96,6 +97,7 @@ class MainWindow(QMainWindow):
         self.study_opening = StudyOpening(self)  # Open study…, Add image layer…, --layer
         self.sessions = SessionActions(self)
         self.state.measurements.subscribe(lambda *_: self._measurements_edited())
+        self.registration = RegistrationMenu(self, self.state, self._ai_box_lps, self._show_error)
         self._build_menus()
         self.setAcceptDrops(True)
 
@@ -200,6 +202,7 @@ class MainWindow(QMainWindow):
         self.sessions.add_actions(file_menu)
         file_menu.addSeparator()
         self.exchange.add_actions(file_menu)
+        self.registration.add_file_actions(file_menu)  # Export / Import registration…
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -229,12 +232,18 @@ class MainWindow(QMainWindow):
         statistics = self.statistics.toggleViewAction()
         statistics.triggered.connect(lambda on: on and self.statistics.raise_())
         view_menu.addAction(statistics)
+        self.ai_panel.add_actions(self.menuBar(), view_menu)  # makes the Segment menu, which the next line joins
         self.segment_transfer = SegmentTransfer(self.state, self)  # Segment ▸ Copy segments to another layer…
         self.segment_transfer.add_actions(self)
-        self.ai_panel.add_actions(self.menuBar(), view_menu)
         view_menu.addAction(self.measurements.toggleViewAction())
         self.shortcuts = WindowShortcuts(self)  # the one shortcut table: installs the keys, lists them in Help
+        self.registration.add_menu(self.menuBar())
         self.shortcuts.add_help_menu(self.menuBar())
+
+    def _ai_box_lps(self):
+        """The AI box drawn on the views as LPS corners (2, 3), or None: a region to register on."""
+        box = self.ai_panel.drawing.box
+        return None if box is None or self.state.volume is None else box.lps_corners(self.state.volume.geometry)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
