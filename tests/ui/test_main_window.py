@@ -113,3 +113,12 @@ def test_dropping_a_file_opens_it(qtbot, main_window):
     with qtbot.waitSignal(main_window.study_loaded, timeout=30000):
         QApplication.sendEvent(main_window, QDropEvent(QPointF(300, 300), *args))
     assert main_window.state.volume.source_path.endswith("mask.nii.gz")
+
+
+def test_each_menu_appears_once_and_segment_holds_ai_and_copy(main_window):
+    titles = [a.text().replace("&", "") for a in main_window.menuBar().actions() if a.menu() is not None]
+    assert len(titles) == len(set(titles)), titles
+    segment = next(a.menu() for a in main_window.menuBar().actions()
+                   if a.menu() is not None and a.text().replace("&", "") == "Segment")
+    entries = [a.text().replace("&", "") for a in segment.actions()]
+    assert any("AI segmentation" in e for e in entries) and any("Copy segments" in e for e in entries)
