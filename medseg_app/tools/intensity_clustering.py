@@ -2,8 +2,9 @@
 
 Our own vectorised numpy versions, not scikit-learn's KMeans or scikit-fuzzy's cmeans (the peers
 ``benchmarks/bench_clustering.py`` measures them against, with the same centres within tolerance): the values are
-one-dimensional, so both run on the region's *distinct* values weighted by their counts (``np.unique``; a CT crop of
-a million voxels has a few thousand distinct HU), which changes neither objective, and k-means' assignment step is a
+one-dimensional, so both run on the region's *distinct* values weighted by their counts (a ``bincount`` for integer
+images, ``np.unique`` otherwise; a CT crop of a million voxels has a few thousand distinct HU), which changes neither
+objective, and k-means' assignment step is a
 ``searchsorted`` against the midpoints between sorted centres with the cluster sums read off cumulative sums — exact
 Lloyd iterations in O(k log D) each. Neither peer is a runtime dependency (scikit-learn is heavy; scikit-fuzzy is
 little maintained), and the peers' general N-d code is several times slower on this data.
@@ -24,6 +25,7 @@ from .cancellation import check_cancelled
 MAX_ITERATIONS = 300
 RESTARTS = 4  # k-means++ starts; the lowest within-class sum of squares wins (scikit-learn's n_init)
 TOLERANCE = 1e-6  # of the value range: iterations stop when no centre moves further
+INTEGER_SPAN = 1 << 20  # integer values spanning at most this many are counted per value instead of sorted
 
 
 @dataclass
@@ -48,6 +50,15 @@ class Clustering:
 def distinct_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sorted distinct values as float64, their counts, each input value's position among them)."""
     flat = np.asarray(values).ravel()
+    if flat.dtype.kind in "iub" and flat.size:  # integers (CT in HU): counted in O(N), not sorted
+        low, high = int(flat.min()), int(flat.max())
+        if high - low <= INTEGER_SPAN:
+            offsets = np.subtract(flat, low, dtype=np.int32)
+            counts = np.bincount(offsets, minlength=high - low + 1)
+            present = counts > 0
+            position = (np.cumsum(present) - 1).astype(np.int32)
+            return ((np.flatnonzero(present) + low).astype(np.float64), counts[present].astype(np.float64),
+                    position[offsets])
     if flat.dtype.kind == "f" and not np.isfinite(flat).all():
         raise ValueError("the values to cluster hold NaN or infinity")
     distinct, inverse, counts = np.unique(flat, return_inverse=True, return_counts=True)
