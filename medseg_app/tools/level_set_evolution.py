@@ -13,8 +13,9 @@ The crop is the initial contour's box plus ``margin_mm``; when the contour comes
 crop that is not a face of the image, the crop is grown by the margin around the contour and φ is padded with its
 largest (outside) value, which is what the filter leaves everywhere outside its narrow band.
 
-Stopping: the filter stops early when its RMS change falls to ``max_rms`` (converged), a step that changes no voxel
-is converged too ("no change"), and ``max_iterations`` in all ends the evolution.
+Stopping: the filter stops early when its RMS change falls to ``max_rms`` (converged); when no voxel has changed for
+``STILL_ITERATIONS`` iterations in a row (over one or several steps) it is converged too ("no change"); and
+``max_iterations`` in all ends the evolution.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from .intensity_mask import tight_box
 from .level_set_speed import (REGION_LOWER, REGION_UPPER, edge_scale, edge_speed, gradient_magnitude,
                               region_softness, region_speed, to_image)
 
+SCALE_REACH_MM = 50.0  # the edge scale is read this far around the start, whatever the margin
+STILL_ITERATIONS = 20  # no voxel changed for this many iterations in a row: converged
 SPEED_KEYS = ("speed", "lower", "upper", "region_softness", "edge_sigma_mm", "edge_contrast")
 
 
@@ -69,8 +72,11 @@ class ContourEvolution:
         self.done = False
         self.stop_reason = ""
         self.crops_grown = 0
-        self._scale: float | None = None  # the edge scale, fixed by the first crop
+        self._still = 0  # iterations in a row that changed no voxel
+        self._scale: float | None = None  # the edge scale or region softness, fixed at the start
         inner = tight_box(region, box.start)
+        self._scale_box = inner.padded(_mm_to_voxels(SCALE_REACH_MM, self.spacing), image.shape)
+        self._start_values = image[box.slices][region]  # the intensities inside the initial contour
         self.box = inner.padded(_mm_to_voxels(self.values["margin_mm"], self.spacing), image.shape)
         padded = np.zeros(self.box.shape, bool)
         padded[inner.relative_to(self.box)] = region[inner.relative_to(box)]
@@ -110,16 +116,16 @@ class ContourEvolution:
 
     # --- speed ---------------------------------------------------------------------------------
     def _speed_image(self) -> sitk.Image:
-        v, crop = self.values, self.image[self.box.slices]
+        v, crop, around = self.values, self.image[self.box.slices], self.image[self._scale_box.slices]
         if v["speed"] == "edge":
             if self._scale is None:
-                self._scale = edge_scale(gradient_magnitude(crop, self.spacing, v["edge_sigma_mm"]))
+                self._scale = edge_scale(gradient_magnitude(around, self.spacing, v["edge_sigma_mm"]))
             speed = edge_speed(crop, self.spacing, v["edge_sigma_mm"], v["edge_contrast"], self._scale)
         else:
             if v["lower"] is None and v["upper"] is None:
                 raise ValueError("region speed needs a lower or an upper intensity")
             if self._scale is None:
-                self._scale = v["region_softness"] or region_softness(crop)
+                self._scale = v["region_softness"] or region_softness(self._start_values, around)
             speed = region_speed(crop, v["lower"], v["upper"], self._scale)
         return to_image(speed, self.spacing)
 
@@ -168,12 +174,13 @@ class ContourEvolution:
         self.steps += 1
         self.rms = float(f.GetRMSChange())
         after = self.inside()
+        self._still = self._still + elapsed if np.array_equal(before, after) else 0
         if not after.any():
             self.done, self.stop_reason = True, "the contour vanished"
         elif elapsed < wanted or self.rms <= float(self.values["max_rms"]):
             self.done, self.stop_reason = True, "converged (RMS change below the maximum)"
-        elif np.array_equal(before, after):
-            self.done, self.stop_reason = True, "converged (no voxel changed)"
+        elif self._still >= STILL_ITERATIONS:
+            self.done, self.stop_reason = True, f"converged (no voxel changed in {self._still} iterations)"
         elif self.iterations >= int(self.values["max_iterations"]):
             self.done, self.stop_reason = True, "iteration limit"
         if after.any() and self._grow_crop(after):
@@ -195,7 +202,7 @@ class ContourEvolution:
         self._speed = self._speed_image()
         self.crops_grown += 1
         if self.done and self.stop_reason.startswith("converged (no voxel"):
-            self.done, self.stop_reason = False, ""  # the contour may move on into the new room
+            self.done, self.stop_reason, self._still = False, "", 0  # the contour may move on into the new room
         return True
 
     def previews(self, cancelled: CancelFn | None = None) -> Iterator[Preview]:

@@ -7,7 +7,7 @@ same speed), its width a third of the midpoint. This is the feature image of Geo
 
 Region intensities (ITK-SNAP's thresholding speed for "region competition"): s = tanh(min(x − lower, upper − x) / w),
 positive inside [lower, upper], negative outside, in [−1, 1] whatever the source's units, so that the weights mean
-the same on CT (HU) and PET (SUV). SimpleITK's ThresholdSegmentationLevelSetImageFilter computes its propagation
+the same on CT (HU) and PET (SUV); the softness w is by default the SD of the source inside the initial contour. SimpleITK's ThresholdSegmentationLevelSetImageFilter computes its propagation
 speed from its feature image x as x − L below the mid-point (L + U) / 2 and U − x above it; given s with L = 0 and
 U = 2 (mid-point 1, which s never exceeds) its speed is exactly s. NaN (outside the source layer) is a voxel the
 contour never enters: speed 0 on edges (a wall), −1 for regions.
@@ -53,13 +53,18 @@ def edge_speed(crop: np.ndarray, spacing_ijk, sigma_mm: float, contrast: float, 
     return speed
 
 
-def region_softness(values: np.ndarray) -> float:
-    """Default ``w`` of the region speed: a tenth of the 1st–99th percentile span of the crop's finite values."""
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+def region_softness(inside: np.ndarray, around: np.ndarray) -> float:
+    """Default ``w`` of the region speed: the SD of the source inside the initial contour (the tissue's own spread),
+    or a hundredth of the 1st–99th percentile span ``around`` it when the start is uniform."""
+    finite = inside[np.isfinite(inside)]
+    sd = float(finite.std()) if finite.size > 1 else 0.0
+    if sd > 0:
+        return sd
+    around = around[np.isfinite(around)]
+    if around.size == 0:
         return 1.0
-    low, high = np.percentile(finite, (1, 99))
-    return float(high - low) / 10.0 or 1.0
+    low, high = np.percentile(around, (1, 99))
+    return float(high - low) / 100.0 or 1.0
 
 
 def region_speed(crop: np.ndarray, lower: float | None, upper: float | None, softness: float) -> np.ndarray:
