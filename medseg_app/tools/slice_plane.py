@@ -3,7 +3,7 @@
 A slice is given as ``slice_axis`` (voxel axis 0 = i, 1 = j, 2 = k, the view's slice axis) and its index. Its plane
 is ``np.take(volume, index, axis=2 - slice_axis)``, whose rows and columns run along the voxel axes
 :func:`plane_axes` names (``slice_fill._plane_axes``' order). Plane pixels are (row, column); a voxel index is
-(i, j, k). scipy is imported on first use (it would slow the GUI's start-up).
+(i, j, k).
 """
 
 from __future__ import annotations
@@ -12,8 +12,6 @@ import numpy as np
 
 from ..core.box import Box
 
-FOUR_CONNECTED = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
-EIGHT_CONNECTED = np.ones((3, 3), bool)
 
 
 def plane_axes(slice_axis: int) -> tuple[int, int]:
@@ -72,8 +70,8 @@ def as_slab(region2d: np.ndarray, slice_axis: int) -> np.ndarray:
 def fill_enclosed(region: np.ndarray) -> np.ndarray:
     """``region`` with every background pixel it encloses added (the background is 4-connected, so an
     8-connected outline closes). One labelling of the padded background, whatever the number of holes."""
-    from scipy import ndimage  # on first use: scipy.ndimage would slow the GUI's start-up
+    import cc3d
 
     padded = np.pad(~region, 1, constant_values=True)
-    labels, _ = ndimage.label(padded, FOUR_CONNECTED)
+    labels = cc3d.connected_components(padded, connectivity=4)
     return labels[1:-1, 1:-1] != labels[0, 0]
