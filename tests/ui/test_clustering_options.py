@@ -122,3 +122,22 @@ def test_fuzzy_cmeans_apply_adds_the_brightest_class_membership_as_a_layer(windo
     assert values.shape == BOX.voxel_box().shape and 0.0 <= values.min() and values.max() <= 1.0
     bright = window.state.segmentation.by_name(membership["name"]).mask.to_dense()[BOX.voxel_box().slices]
     assert values[bright].min() >= 0.5 and values[~bright].max() <= 0.5
+
+
+def test_kmeans_within_the_segment_the_picker_shows(window, qtbot):
+    panel, tools, seg = window.tool_panel, window.tools, window.state.segmentation
+    volume = window.state.volume.array
+    inside = np.zeros(volume.shape, bool)
+    inside[20:30, 60:140, 60:140] = True
+    mask_id = seg.add_segment("Region", mask=inside).id
+    panel.buttons["kmeans"].click()
+    options = panel.options["kmeans"]
+    picker = options.editors["within_segment_id"]
+    assert picker.itemData(picker.currentIndex()) == tools.active.values["within_segment_id"]
+    picker.setCurrentIndex(picker.findData(mask_id))
+    options.editors["within"].setCurrentIndex(options.editors["within"].findData("segment"))
+    options.editors["classes"].setValue(2)
+    panel.preview_button.click()
+    qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy, timeout=30000)
+    assert tools.preview.info["region_voxels"] == inside.sum()
+    assert options.histogram.counts.sum() == inside.sum()

@@ -21,6 +21,19 @@ class IntensityClassesOptionsWidget(ToolOptionsWidget):
         self.classes.setWordWrap(True)
         self.extra.addWidget(self.classes)
         controller.preview_changed.connect(self._preview_changed)
+        self._adopt_shown_segment()
+
+    def refresh_segments(self) -> None:
+        super().refresh_segments()
+        self._adopt_shown_segment()
+
+    def _adopt_shown_segment(self) -> None:
+        """The mask segment the picker shows is the tool's (the picker shows the first one while none is set)."""
+        picker = self.editors.get("within_segment_id")
+        shown = picker.itemData(picker.currentIndex()) if picker is not None and picker.count() else None
+        if shown is not None and self.tool.values.get("within_segment_id") not in [
+                picker.itemData(n) for n in range(picker.count())]:
+            self.tool.set(within_segment_id=shown)
 
     def _preview_changed(self, has_preview: bool) -> None:
         preview = self.controller.preview
