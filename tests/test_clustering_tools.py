@@ -208,3 +208,21 @@ def test_two_class_kmeans_of_the_pet_in_a_box_finds_the_lesion(sample):
     fcm.run("fuzzy_cmeans", source="PT", box=mask_box(ct, gtv_pet, (5, 5, 1)), classes=2, membership_layer=False)
     assert dice(list(fcm.segmentation.segments.values())[-1].mask.to_dense(), gtv_pet) > 0.6
     assert len(fcm.study.layers) == 2
+
+
+def test_a_cancelled_clustering_stops_and_changes_nothing(sample):
+    from medseg_app.tools.cancellation import ToolCancelled
+
+    ct = sample[0]
+    editor = SegmentEditor(ct)
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 1  # let the region be read, then cancel
+
+    for tool_id in ("kmeans", "fuzzy_cmeans", "otsu_multi"):
+        calls.clear()
+        with pytest.raises(ToolCancelled):
+            editor.run(tool_id, box=whole_box(ct), classes=4, cancelled=cancelled)
+    assert editor.segmentation.segments == {} and editor.undo() is None
