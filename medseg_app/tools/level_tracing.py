@@ -12,7 +12,8 @@ ITK filter traces nothing unless the seed has a background neighbour).
 
 Own implementation on cc3d's labelling (a dependency already; 2.6× faster than ``scipy.ndimage.label`` on a 512²
 CT slice): ITK's filter is not in SimpleITK, and one labelling of the slice plus a trace of the boundary pixels
-stays well inside a mouse move's time on a 512² slice (benchmark ``level_trace_update``). Intensities come from ``context.image`` (any source layer); NaN is on no side.
+stays well inside a mouse move's time on a 512² slice (benchmark ``level_trace_update``). Intensities come from
+``context.image`` (any source layer); NaN is on no side.
 """
 
 from __future__ import annotations
