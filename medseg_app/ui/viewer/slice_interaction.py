@@ -5,7 +5,8 @@
 gesture does (the tool controller's :class:`~medseg_app.ui.tools.tool_gestures.ToolGestures`: paint a stroke, add
 a seed, fill, pick); double-clicks and Enter / Backspace / Esc reach it through an event filter on each view. A
 press the handler does not take moves the crosshair, as without a tool. The handler says what to draw as data
-(:class:`BrushOutline`, :class:`SeedMarks`, :class:`IndexPath`, in volume terms); this module draws it, so the viewer never needs to know the tools and the tools never touch a QPainter.
+(:class:`BrushOutline`, :class:`SeedMarks`, :class:`IndexPath`, in volume terms); this module draws it, so the
+viewer never needs to know the tools and the tools never touch a QPainter.
 """
 
 from __future__ import annotations
