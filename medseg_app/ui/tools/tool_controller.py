@@ -290,8 +290,8 @@ class ToolController(QObject):
     def request_preview(self) -> None:
         """Compute the active tool's preview in the worker; a newer request supersedes this one."""
         tool = self.active
-        if tool is None or self.state.volume is None or self.kind in ("brush", "click", "lasso"):
-            return
+        if tool is None or self.state.volume is None or self.kind in ("brush", "click", "lasso", "trace", "wire"):
+            return  # applied from the slice views' gestures, on one slice
         if self.kind == "seeds" and not self.seeds or self.kind == "cut" and not self.shape_inputs:
             return
         if self.kind == "seeds" and "competitive" in tool.id and len(set(self.seed_segments)) < 2:
