@@ -159,6 +159,9 @@ def test_fuzzy_cmeans_memberships_sum_to_one_and_the_membership_layer_is_added(s
     preview = editor.run("fuzzy_cmeans", box=box, classes=3, membership_class=0)
     layer = editor.study.layers[-1]
     assert len(editor.study.layers) == before + 1 and layer.name == f"Membership: {preview.info['classes'][2]['name']}"
+    assert layer.registered and layer.volume.source_path == ""  # computed: no file
+    assert layer.volume.identity.frame_of_reference_uid == ct.identity.frame_of_reference_uid
+    assert layer.volume.identity.series_instance_uid != ct.identity.series_instance_uid
     values_on_ct = editor.study.on_reference(layer.id).array
     inside = np.isfinite(values_on_ct)
     assert inside.sum() == preview.info["region_voxels"]

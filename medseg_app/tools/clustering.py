@@ -13,6 +13,8 @@ saved with the session; Undo takes the segments back but leaves the layer (remov
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from ..core.layer_resampling import sub_geometry
@@ -105,9 +107,12 @@ class FuzzyCMeansTool(IntensityClassesTool):
         """Add the membership (0..1) of one class to the study, on the region's box of the reference grid."""
         context = self._require_context()
         reference = context.volume
+        # the reference's patient and Frame of Reference (so it is registered), none of its series or instances;
+        # no source_path: it has no file (a session keeps it only as a copy)
+        identity = replace(reference.identity, series_instance_uid="", sop_class_uid="", sop_instance_uids=(),
+                           frame_numbers=(), series_description=f"Fuzzy c-means membership of {membership['name']}")
         volume = Volume(membership["values"], sub_geometry(reference.geometry, membership["box"]),
-                        modality="", units="", identity=reference.identity,
-                        source_path=f"fuzzy c-means membership of {membership['name']}")
+                        modality="", units="", identity=identity)
         return context.study.add_layer(volume, f"Membership: {membership['name']}", opacity=0.5)
 
 
