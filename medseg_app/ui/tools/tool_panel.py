@@ -57,6 +57,12 @@ def special_options(tool, controller: ToolController, segment_choices) -> ToolOp
     if tool.id == "live_wire":
         from .live_wire_options_widget import LiveWireOptionsWidget
         return LiveWireOptionsWidget(tool, controller)
+    if tool.id == "graph_cut":
+        from .graph_cut_options_widget import GraphCutOptionsWidget
+        return GraphCutOptionsWidget(tool, controller)
+    if tool.id == "grow_competitive":
+        from .grow_from_seeds_options_widget import GrowFromSeedsOptionsWidget
+        return GrowFromSeedsOptionsWidget(tool, controller)
     if controller.kind_of(tool) == "seeds":
         from .region_growing_options_widget import RegionGrowingOptionsWidget
         return RegionGrowingOptionsWidget(tool, controller)
