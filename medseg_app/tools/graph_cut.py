@@ -69,6 +69,7 @@ class GraphCutTool(Tool):
     title = "Graph cut"
     source = "graph cut"
     proposes = True
+    seeds_per_segment = True  # the slice views' seeds come grouped by the segment active when each was placed
     parameters = (
         Parameter("regional_weight", 0.1, "Regional weight λ", "float", minimum=0.0, maximum=100.0),
         Parameter("model", "gaussian", "Intensity model", "choice", choices=("gaussian", "histogram")),

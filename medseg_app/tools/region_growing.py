@@ -121,6 +121,7 @@ class CompetitiveGrowingTool(Tool):
     title = "Grow from seeds"
     source = "region growing"
     proposes = True
+    seeds_per_segment = True  # the slice views' seeds come grouped by the segment active when each was placed
     parameters = (
         Parameter("method", "watershed", "Method", "choice", choices=("watershed", "growcut")),
         Parameter("margin_mm", 20.0, "Margin around the seeds", "float", minimum=0.0, unit="mm"),

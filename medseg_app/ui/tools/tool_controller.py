@@ -47,7 +47,7 @@ class ToolController(QObject):
         self.kind: str | None = None
         self.preview: Preview | None = None
         self.seeds: list[tuple[int, int, int]] = []
-        self.seed_segments: list[int] = []  # the active segment when each seed was placed (competitive growing)
+        self.seed_segments: list[int] = []  # the active segment when each seed was placed (seeds_per_segment tools)
         self.click_index: tuple[int, int, int] | None = None  # the voxel a picking tool was clicked on
         self.shape_inputs: dict | None = None  # the shape drawn for a cutting tool: points, slice_axis
         self.seed_mode = False
@@ -276,7 +276,7 @@ class ToolController(QObject):
     def _inputs(self) -> dict:
         if self.kind == "cut":
             return dict(self.shape_inputs or {})
-        if self.kind == "seeds" and "competitive" in self.active.id:  # seeds per segment
+        if self.kind == "seeds" and getattr(self.active, "seeds_per_segment", False):
             grouped: dict[int, list] = {}
             for seed, segment_id in zip(self.seeds, self.seed_segments):
                 grouped.setdefault(segment_id, []).append(seed)
@@ -294,7 +294,8 @@ class ToolController(QObject):
             return  # applied from the slice views' gestures, on one slice
         if self.kind == "seeds" and not self.seeds or self.kind == "cut" and not self.shape_inputs:
             return
-        if self.kind == "seeds" and "competitive" in tool.id and len(set(self.seed_segments)) < 2:
+        per_segment = getattr(tool, "seeds_per_segment", False)  # Grow from seeds, Graph cut
+        if self.kind == "seeds" and per_segment and len(set(self.seed_segments)) < 2:
             self.message.emit(f"{tool.title}: place seeds for at least two segments (pick each in the list).")
             return
         if picks_by_click(tool) and self.click_index is None:
