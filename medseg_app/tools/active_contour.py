@@ -65,7 +65,7 @@ class ActiveContourTool(Tool):
         Parameter("advection", 1.0, "Advection weight (edge)", "float", minimum=0.0, maximum=10.0),
         Parameter("iterations_per_step", 20, "Iterations per step", "int", minimum=1, maximum=1000),
         Parameter("max_iterations", 1000, "Iteration limit", "int", minimum=1, maximum=100000),
-        Parameter("max_rms", 0.002, "Converged below RMS change", "float", minimum=0.0, maximum=1.0),
+        Parameter("max_rms", 0.01, "Converged below RMS change", "float", minimum=0.0, maximum=1.0),
         Parameter("margin_mm", 20.0, "Crop margin", "float", minimum=1.0, unit="mm"),
         Parameter("mode", "set", "Apply as", "choice", choices=("set", "add")),
     )
