@@ -2,15 +2,17 @@
 
 Edge attraction: SimpleITK's GradientMagnitudeRecursiveGaussian (sigma in mm), remapped by its Sigmoid so that the
 speed is near 1 where the image is flat and near 0 on edges; the sigmoid's midpoint is ``edge_contrast`` × a gradient
-``scale`` (the strongest gradient of the first crop, kept for the whole evolution so that a grown crop moves on the
-same speed), its width a third of the midpoint. This is the feature image of GeodesicActiveContourLevelSetImageFilter.
+``scale`` (the strongest gradient within 50 mm of the start, kept for the whole evolution so that a grown crop moves
+on the same speed), its width a third of the midpoint. This is the feature image of
+GeodesicActiveContourLevelSetImageFilter.
 
-Region intensities (ITK-SNAP's thresholding speed for "region competition"): s = tanh(min(x − lower, upper − x) / w),
+Region intensities (ITK-SNAP's thresholding speed, "region competition"): s = tanh(min(x − lower, upper − x) / w),
 positive inside [lower, upper], negative outside, in [−1, 1] whatever the source's units, so that the weights mean
-the same on CT (HU) and PET (SUV); the softness w is by default the SD of the source inside the initial contour. SimpleITK's ThresholdSegmentationLevelSetImageFilter computes its propagation
-speed from its feature image x as x − L below the mid-point (L + U) / 2 and U − x above it; given s with L = 0 and
-U = 2 (mid-point 1, which s never exceeds) its speed is exactly s. NaN (outside the source layer) is a voxel the
-contour never enters: speed 0 on edges (a wall), −1 for regions.
+the same on CT (HU) and PET (SUV); the softness w is by default the SD of the source inside the initial contour.
+SimpleITK's ThresholdSegmentationLevelSetImageFilter computes its propagation speed from its feature image x as
+x − L below the mid-point (L + U) / 2 and U − x above it; given s with L = 0 and U = 2 (mid-point 1, which s never
+exceeds) its speed is exactly s. NaN (outside the source layer) is a voxel the contour never enters: speed 0 on
+edges (a wall), −1 for regions.
 """
 
 from __future__ import annotations
