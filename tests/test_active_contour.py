@@ -210,3 +210,16 @@ def test_cancel_and_bad_starts(pet):
         editor.run("active_contour", init="segment", **PET_REGION)
     with pytest.raises(ValueError, match="click bubbles"):
         editor.run("active_contour", init="bubbles", inputs={"seeds": []}, **PET_REGION)
+
+
+def test_on_the_pet_layer_over_the_ct_the_contour_stays_on_the_ct_grid_and_out_of_nan():
+    ct, gtv = load_case(series_dir(SAMPLE, "CT"), SAMPLE / "CT" / "nifti" / "mask" / "mask.nii.gz")
+    editor = SegmentEditor(ct)
+    editor.add_layer(load_volume(series_dir(SAMPLE, "PET")))
+    editor.add_segment("GTV")
+    preview = editor.run("active_contour", source="PT", inputs={"seeds": [deepest(gtv, ct)]}, **PET_REGION)
+    source = editor.study.on_reference(editor.layer_id("PT")).array
+    mask = editor.mask()
+    assert mask.shape == ct.array.shape and np.isnan(source).any()
+    assert not (mask & np.isnan(source)).any()  # where the PET has no values the contour never goes
+    assert dice(mask, gtv) >= 0.6 and preview.info["converged"]  # measured 0.665 against the CT's GTV

@@ -108,3 +108,19 @@ def test_converged_evolution_stops_by_itself(window, qtbot):
     evolution = tools.evolution.evolution
     assert evolution.done and evolution.iterations == 15 and tools.evolution.steps_shown == 3
     assert "iteration limit" in widget.status.text() and widget.play.isEnabled()
+
+
+def test_the_bubbles_range_is_prefilled_and_kept_when_one_bound_is_edited(window, qtbot):
+    window.tool_panel.buttons["active_contour"].click()
+    tools = window.tools
+    tools.active.set(**{**OPTIONS, "lower": None, "upper": None})
+    widget = window.tool_panel.options["active_contour"]
+    tools.add_seed(window.centre)
+    qtbot.waitUntil(lambda: tools.evolution.evolution is not None and not tools.worker.busy, timeout=20000)
+    lower, upper = tools.evolution.evolution.values["lower"], tools.evolution.evolution.values["upper"]
+    assert lower < upper
+    assert widget.editors["lower"].value() == pytest.approx(lower, abs=0.01)
+    assert widget.editors["upper"].value() == pytest.approx(upper, abs=0.01)
+    assert tools.active.values["lower"] is None  # still "from the bubbles"
+    widget.editors["lower"].setValue(1.2)  # the user types a lower bound: the shown upper one stays, explicit
+    assert tools.active.values["lower"] == pytest.approx(1.2) and tools.active.values["upper"] == pytest.approx(upper)
