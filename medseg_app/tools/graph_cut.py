@@ -47,9 +47,14 @@ def _likelihood_costs(values: np.ndarray, inside: np.ndarray, fg: np.ndarray, bg
     edges = np.linspace(lo, hi if hi > lo else lo + 1.0, HISTOGRAM_BINS + 1)
     where = np.clip(np.searchsorted(edges, values, side="right") - 1, 0, HISTOGRAM_BINS - 1)
 
+    width = edges[1] - edges[0]
+
     def cost(samples):
-        counts = np.histogram(samples, edges)[0].astype(float)
-        counts = ndimage.gaussian_filter1d(counts, 1.0, mode="constant") + 1e-3 * max(counts.sum(), 1.0) / HISTOGRAM_BINS
+        # a kernel density estimate on the bins: Silverman's bandwidth, at least one bin
+        bandwidth = 1.06 * float(samples.std()) * len(samples) ** -0.2 / width
+        counts = ndimage.gaussian_filter1d(np.histogram(samples, edges)[0].astype(float), max(bandwidth, 1.0),
+                                           mode="constant")
+        counts += 1e-3 * counts.sum() / HISTOGRAM_BINS
         return -np.log(counts / counts.sum())[where]
     return cost(fg), cost(bg)
 

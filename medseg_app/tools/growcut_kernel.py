@@ -13,23 +13,27 @@ fixpoint a full run from all seeds gives (``tests/test_graph_methods.py`` checks
 Why numba: the competition is one priority-queue pass over the crop; scipy.sparse.csgraph.dijkstra needs one run
 per label plus a 12-edges-per-voxel sparse matrix (1.6 s per label on 2 M voxels, the edge matrix 0.9 s more),
 where this indexed binary heap takes a fraction of a second; itk-growcut would bring ITK (and its own copy of
-the image) for the same algorithm. The kernel is compiled once per machine (``cache=True``).
+the image) for the same algorithm. The kernel is compiled on first use and cached beside this file where its
+source is (a frozen bundle without sources compiles it once per run).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 UNREACHED = np.float32(np.inf)
+CACHE = Path(__file__).suffix == ".py" and Path(__file__).is_file()  # numba's cache needs the source file
 
 
-@njit(cache=True, inline="always")
+@njit(cache=CACHE, inline="always")
 def _before(key_a, label_a, key_b, label_b):
     return key_a < key_b or (key_a == key_b and label_a < label_b)
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _place(heap, keys, labels, position, at, voxel, key, lab):
     heap[at] = voxel
     keys[at] = key
@@ -37,7 +41,7 @@ def _place(heap, keys, labels, position, at, voxel, key, lab):
     position[voxel] = at
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _sift_up(heap, keys, labels, position, at):
     voxel, key, lab = heap[at], keys[at], labels[at]
     while at > 0:
@@ -49,7 +53,7 @@ def _sift_up(heap, keys, labels, position, at):
     _place(heap, keys, labels, position, at, voxel, key, lab)
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def _sift_down(heap, keys, labels, position, at, size):
     voxel, key, lab = heap[at], keys[at], labels[at]
     while True:
@@ -65,7 +69,7 @@ def _sift_down(heap, keys, labels, position, at, size):
     _place(heap, keys, labels, position, at, voxel, key, lab)
 
 
-@njit(cache=True)
+@njit(cache=CACHE)
 def grow(image, passable, pinned, dist, label, starts, shape):
     """Relax from ``starts`` (flat indices whose dist/label are already set) until nothing decreases.
 
