@@ -23,6 +23,7 @@ from ...core.segmentation import LockedSegmentError
 from ...core.viewer_state import ViewerState
 from ...tools.base import EditContext, Preview, Tool
 from ..worker import LoadWorker
+from .contour_evolution_runner import ContourEvolutionRunner
 from .tool_gestures import ToolGestures
 from .tool_registry import interaction_of, make_tools, picks_by_click
 
@@ -61,6 +62,10 @@ class ToolController(QObject):
         self.box_lps: np.ndarray | None = None  # (2, 3) LPS corners of the AI dock's box, or None
         state.subscribe(self._on_state)
         state.subscribe_segments(self._on_segments)
+        # an evolving tool (active contour): play / pause / step, a preview after each step; Cancel and Apply drop it
+        self.evolution = ContourEvolutionRunner(self.worker, self._previewed, self.request_preview, self)
+        self.evolution.message.connect(self.message)
+        self.preview_changed.connect(lambda shown: shown or self.evolution.reset())
 
     # --- the slice views ---------------------------------------------------------------------
     def attach_views(self, views) -> None:
@@ -292,6 +297,10 @@ class ToolController(QObject):
         tool = self.active
         if tool is None or self.state.volume is None or self.kind in ("brush", "click", "lasso", "trace", "wire"):
             return  # applied from the slice views' gestures, on one slice
+        if getattr(tool, "evolves", False):
+            if self.ensure_segment() is not None:
+                self.evolution.start(tool, self._inputs())
+            return
         if self.kind == "seeds" and not self.seeds or self.kind == "cut" and not self.shape_inputs:
             return
         per_segment = getattr(tool, "seeds_per_segment", False)  # Grow from seeds, Graph cut
