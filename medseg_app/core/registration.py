@@ -75,7 +75,7 @@ class RegistrationResult:
     transform: LayerTransform  # what the layer should get (the start when kept_start)
     start: LayerTransform
     metric_start: float  # Mattes MI as SimpleITK reports it: lower (more negative) is better
-    metric_final: float  # of the optimised transform, even when it was not kept (inf: left the overlap)
+    metric_final: float  # of the best alignment found (the start's when kept_start)
     kept_start: bool
     message: str  # one sentence for the user
     kind: str
@@ -126,6 +126,15 @@ def _crop_to_mask(fixed: sitk.Image, mask: np.ndarray, margin_mm: float) -> tupl
     return cropped, mask_image
 
 
+def padding_free(volume: Volume, fraction: float = 0.01) -> np.ndarray | None:
+    """Voxels (numpy order) not at the image's minimum value, or None when fewer than ``fraction`` of them are:
+    a constant fill at the minimum is padding (outside a cropped or resampled MR's field of view, outside a CT's
+    scan circle), and the metric must not align the two images' paddings (STS_001's MR drifted 22 mm that way)."""
+    array = volume.array
+    at_minimum = array == array.min()
+    return None if at_minimum.mean() < fraction else ~at_minimum
+
+
 def _initial(fixed: sitk.Image, moving: sitk.Image, how: str, current: LayerTransform) -> LayerTransform:
     if how == "current":
         return current
@@ -141,8 +150,9 @@ def _initial(fixed: sitk.Image, moving: sitk.Image, how: str, current: LayerTran
 class _Registration:
     """One run: the images, the sampler settings and the progress / cancel plumbing shared by its stages."""
 
-    def __init__(self, fixed, moving, mask, settings: RegistrationSettings, progress, cancelled):
+    def __init__(self, fixed, moving, mask, settings: RegistrationSettings, progress, cancelled, moving_mask=None):
         self.fixed, self.moving, self.mask, self.settings = fixed, moving, mask, settings
+        self.moving_mask = moving_mask
         self.progress, self.cancelled = progress, cancelled
         self.stopped = False
         self.iterations = 0
@@ -165,6 +175,8 @@ class _Registration:
         method.SetInterpolator(sitk.sitkLinear)
         if self.mask is not None:
             method.SetMetricFixedMask(self.mask)
+        if self.moving_mask is not None:
+            method.SetMetricMovingMask(self.moving_mask)
         return method
 
     def metric(self, transform: LayerTransform) -> float:
@@ -176,52 +188,54 @@ class _Registration:
         except RuntimeError:  # "too many samples map outside moving image buffer"
             return float("inf")
 
-    def stage(self, optimised: sitk.Transform, share: tuple[float, float], label: str) -> LayerTransform | None:
-        """Optimise ``optimised`` (set to the stage's start); the result, or None when the optimiser left the
-        images' overlap."""
+    def stage(self, start: LayerTransform, start_metric: float, centre, kind: str, share: tuple[float, float],
+              label: str) -> tuple[LayerTransform, float, bool]:
+        """Optimise level by level (coarse to fine), each level from the best transform so far; a level whose
+        result has a worse full-resolution metric than the best is dropped, so the pyramid never makes the
+        alignment worse (on STS_001 the fine levels drifted away from a good coarse result). Returns the best
+        transform, its metric and whether any level left the images' overlap."""
         s = self.settings
-        method = self.method()
-        method.SetOptimizerAsRegularStepGradientDescent(learningRate=s.learning_rate, minStep=s.minimum_step,
-                                                        numberOfIterations=s.iterations,
-                                                        gradientMagnitudeTolerance=1e-8)
-        method.SetOptimizerScalesFromPhysicalShift()
-        method.SetShrinkFactorsPerLevel(list(s.shrink_factors))
-        method.SetMetricSamplingPercentagePerLevel([self.sampling(f) for f in s.shrink_factors], s.seed)
-        method.SetSmoothingSigmasPerLevel(list(s.smoothing_sigmas_mm))
-        method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
-        method.SetInitialTransform(optimised, inPlace=True)
+        best, best_metric, left = start, start_metric, False
         levels = len(s.shrink_factors)
-        level = [0]
+        for level, (shrink, sigma) in enumerate(zip(s.shrink_factors, s.smoothing_sigmas_mm)):
+            optimised = centred_transform(best, centre, kind)
+            method = self.method()
+            method.SetOptimizerAsRegularStepGradientDescent(learningRate=s.learning_rate / 2 ** level,
+                                                            minStep=s.minimum_step, numberOfIterations=s.iterations,
+                                                            gradientMagnitudeTolerance=1e-8)
+            method.SetOptimizerScalesFromPhysicalShift()
+            method.SetShrinkFactorsPerLevel([int(shrink)])
+            method.SetSmoothingSigmasPerLevel([float(sigma)])
+            method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
+            method.SetMetricSamplingPercentage(self.sampling(shrink), s.seed)
+            method.SetInitialTransform(optimised, inPlace=True)
 
-        def on_iteration():
-            self.iterations += 1
-            if self.cancelled is not None and self.cancelled():
-                self.stopped = True
-            if self.stopped:
-                method.StopRegistration()
-                return
-            if self.progress is not None:
-                done = (level[0] + min(method.GetOptimizerIteration() / s.iterations, 1.0)) / levels
-                self.progress(share[0] + (share[1] - share[0]) * done,
-                              f"{label}: level {level[0] + 1} of {levels}, metric {method.GetMetricValue():.4f}")
+            def on_iteration(method=method, level=level):
+                self.iterations += 1
+                if self.cancelled is not None and self.cancelled():
+                    self.stopped = True
+                if self.stopped:
+                    method.StopRegistration()
+                    return
+                if self.progress is not None:
+                    done = (level + min(method.GetOptimizerIteration() / s.iterations, 1.0)) / levels
+                    self.progress(share[0] + (share[1] - share[0]) * done,
+                                  f"{label}: level {level + 1} of {levels}, metric {method.GetMetricValue():.4f}")
 
-        def on_level():
-            level[0] = method.GetCurrentLevel()
+            method.AddCommand(sitk.sitkIterationEvent, on_iteration)
+            try:
+                method.Execute(self.fixed, self.moving)
+            except RuntimeError:  # the optimiser left the overlap: this level gives nothing
+                left = True
             if self.stopped or (self.cancelled is not None and self.cancelled()):
-                self.stopped = True
-                method.StopRegistration()
-
-        method.AddCommand(sitk.sitkIterationEvent, on_iteration)
-        method.AddCommand(sitk.sitkMultiResolutionIterationEvent, on_level)
-        try:
-            method.Execute(self.fixed, self.moving)
-        except RuntimeError:  # the optimiser left the overlap: report it as a result no better than the start
-            if self.stopped:
-                raise RegistrationCancelled("the registration was cancelled; the layer is unchanged.") from None
-            return None
-        if self.stopped:
-            raise RegistrationCancelled("the registration was cancelled; the layer is unchanged.")
-        return LayerTransform(affine_matrix(optimised))
+                raise RegistrationCancelled("the registration was cancelled; the layer is unchanged.")
+            if left:
+                continue
+            candidate = LayerTransform(affine_matrix(optimised))
+            metric = self.metric(candidate)
+            if metric < best_metric:
+                best, best_metric = candidate, metric
+        return best, best_metric, left
 
 
 def centred_transform(start: LayerTransform, centre, kind: str) -> sitk.Transform:
@@ -264,27 +278,35 @@ def register(reference: Volume, layer: Volume, settings: RegistrationSettings = 
     if mask is not None:
         region = mask.astype(bool) if region is None else region & mask.astype(bool)
     start = _initial(fixed, moving, settings.initialisation, current)
+    padding = padding_free(reference)
+    if padding is not None:
+        region = padding if region is None else region & padding
     mask_image = None
     if region is not None:
         margin = 3 * max(settings.smoothing_sigmas_mm + (0.0,)) + 2 * float(max(fixed.GetSpacing()))
         fixed, mask_image = _crop_to_mask(fixed, region, margin)
-    run = _Registration(fixed, moving, mask_image, settings, progress, cancelled)
+    moving_mask = padding_free(layer)
+    if moving_mask is not None:
+        moving_mask_image = sitk.GetImageFromArray(moving_mask.astype(np.uint8))
+        moving_mask_image.CopyInformation(moving)
+    run = _Registration(fixed, moving, mask_image, settings, progress, cancelled,
+                        None if moving_mask is None else moving_mask_image)
     metric_start = run.metric(start)
     if not np.isfinite(metric_start):
         raise RegistrationError("the layer does not overlap the reference's region at the start; align it by hand "
                                 "or start from the image centres.")
     centre = _centre(fixed, mask_image)
     shares = ((0.0, 1.0),) if settings.kind == "rigid" else ((0.0, 0.5), (0.5, 1.0))
-    result = run.stage(centred_transform(start, centre, "rigid"), shares[0], "rigid")
-    if result is not None and settings.kind == "affine":
-        result = run.stage(centred_transform(result, centre, "affine"), shares[1], "affine")
-    metric_final = run.metric(result) if result is not None else float("inf")
+    result, metric_final, left = run.stage(start, metric_start, centre, "rigid", shares[0], "rigid")
+    if settings.kind == "affine":
+        result, metric_final, left_affine = run.stage(result, metric_final, centre, "affine", shares[1], "affine")
+        left = left or left_affine
     if progress is not None:
         progress(1.0, "registration done")
     what = "rigid" if settings.kind == "rigid" else "affine"
-    if result is None or not metric_final < metric_start:
-        why = ("moved the layer out of the reference's region" if result is None or not np.isfinite(metric_final)
-               else f"ended at a worse metric ({metric_final:.4f}) than the start ({metric_start:.4f})")
+    if not metric_final < metric_start:
+        why = ("moved the layer out of the reference's region" if left
+               else f"found no alignment with a better metric than the start's ({metric_start:.4f})")
         return RegistrationResult(start, start, metric_start, metric_final, True,
                                   f"The {what} registration {why}, so the starting alignment was kept.",
                                   settings.kind, run.iterations, "unchanged (registration diverged)")
