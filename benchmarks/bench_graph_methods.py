@@ -110,11 +110,9 @@ def growcut_organ(data: Path):
     other = context.segmentation.add_segment("Background").id
     organ, corners = _organ_seeds()
     seeds = {context.segment_id: organ, other: corners}
-    tool = CompetitiveGrowingTool(method="growcut", margin_mm=0.0)
-    tool.activate(context)
-
     def ours():
-        tool.activate(context)  # no warm start: a full run
+        tool = CompetitiveGrowingTool(method="growcut", margin_mm=0.0)  # a new tool: no state to warm-start from
+        tool.activate(context)
         return tool.preview(seeds=seeds)
 
     (i0, j0, k0), (i1, j1, k1) = ORGAN_BOX
@@ -157,15 +155,16 @@ def growcut_organ_added_seed(data: Path):
     warm, full = CompetitiveGrowingTool(method="growcut", margin_mm=0.0), CompetitiveGrowingTool(
         method="growcut", margin_mm=0.0)
     warm.activate(context)
+    full.activate(context)
     warm.preview(seeds=first)
-    state = warm._growcut  # the first run's state, restored before each timed warm start
+    state = warm.growcut_state  # the first run's state, restored before each timed warm start
 
     def ours():
-        warm._growcut = state
+        warm.growcut_state = state
         return warm.preview(seeds=more)
 
     def peer():
-        full.activate(context)
+        full.growcut_state = None  # no state to warm-start from: the full run
         return full.preview(seeds=more)
 
     def verify(a, b):

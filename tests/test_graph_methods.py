@@ -9,6 +9,7 @@ import pytest
 import SimpleITK as sitk
 
 from conftest import DATA, SAMPLE
+from medseg_app.core.box import Box
 from medseg_app.core.segmentation import Segmentation
 from medseg_app.core.volume import Volume
 from medseg_app.io.load import load_volume
@@ -210,3 +211,40 @@ def test_no_voxel_without_a_value_enters_either_result(pet_case):
     assert cut.any() and not cut[k + 1:k + 3].any()
     editor.run("grow_competitive", method="growcut", inputs={"seeds": {tumour: foreground, outside: background}})
     assert not editor.mask(tumour)[k + 1:k + 3].any() and not editor.mask(outside)[k + 1:k + 3].any()
+
+
+def test_growcut_from_painted_segments_regrows_from_painted_voxels_only(ct_case):
+    """3D Slicer's way: the segments' own voxels are the seeds; painting more re-grows from the new voxels."""
+    ct, gtv, foreground, background = ct_case
+    seg = Segmentation(ct.geometry)
+    middle = np.unique(foreground[:, 2])[1]
+    first = foreground[foreground[:, 2] != middle]
+    painted = {}
+    for name, voxels in (("Tumour", first), ("Outside", background)):
+        mask = np.zeros(gtv.shape, bool)
+        mask[tuple(voxels[:, ::-1].T)] = True
+        painted[name] = seg.add_segment(name, mask=mask).id
+    tumour, outside = painted["Tumour"], painted["Outside"]
+    tool = CompetitiveGrowingTool(method="growcut", seeds_from="segments", margin_mm=10.0)
+    tool.activate(EditContext(ct, seg))
+    before, before_regions = _growcut_preview(tool, None)
+    clicked = CompetitiveGrowingTool(method="growcut", margin_mm=10.0)
+    clicked.activate(EditContext(ct, seg))
+    _, clicked_regions = _growcut_preview(clicked, {tumour: first, outside: background})
+    np.testing.assert_array_equal(before_regions[tumour], clicked_regions[tumour])
+    stroke = np.zeros(gtv.shape, bool)
+    stroke[tuple(foreground[foreground[:, 2] == middle][:, ::-1].T)] = True
+    region_box = Box.of_mask(stroke)
+    assert stroke.any()
+    seg.modify(tumour, region_box, stroke[region_box.slices], "add")  # a brush stroke in the tumour
+    tool.activate(EditContext(ct, seg))  # back from the paint tool: the state is kept
+    after, regions = _growcut_preview(tool, None)
+    assert after.info["incremental"] is True
+    full = CompetitiveGrowingTool(method="growcut", margin_mm=10.0)
+    full.activate(EditContext(ct, seg))
+    _, full_regions = _growcut_preview(full, {tumour: foreground, outside: background})
+    np.testing.assert_array_equal(regions[tumour], full_regions[tumour])
+    np.testing.assert_array_equal(regions[outside], full_regions[outside])
+    seg.set_properties(outside, visible=False)  # a hidden segment seeds nothing
+    with pytest.raises(ValueError, match="at least two segments"):
+        tool.preview()

@@ -5,7 +5,9 @@ or taken from the seeds' neighbourhood (mean ± tolerance × SD), or SimpleITK's
 ``CompetitiveGrowingTool`` grows several segments at once from their seeds, cropped to the seeds' box plus a
 margin: method "watershed", a marker-based watershed on the gradient magnitude; method "growcut", 3D Slicer's
 "Grow from seeds" (FastGrowCut: each voxel goes to the seed it reaches at the smallest summed intensity
-difference, see :mod:`growcut`), which re-grows only from added seeds while the crop stays the same.
+difference, see :mod:`growcut`), which re-grows only from added seeds while the crop stays the same. With
+``seeds_from`` "segments" the visible segments' voxels are seeds too (Slicer's way: paint seeds, then grow; a
+stroke under the preview re-grows from its voxels).
 Seeds are (i, j, k) voxel indices, passed to ``preview(seeds=...)``. Intensities come from the context's source
 layer on the reference grid (``EditContext.image``); where that layer has no values (NaN) nothing grows.
 """
@@ -124,6 +126,8 @@ class CompetitiveGrowingTool(Tool):
     seeds_per_segment = True  # the slice views' seeds come grouped by the segment active when each was placed
     parameters = (
         Parameter("method", "watershed", "Method", "choice", choices=("watershed", "growcut")),
+        # "segments": every visible segment's voxels are its seeds too (3D Slicer's way: paint them, then grow)
+        Parameter("seeds_from", "clicks", "Seeds", "choice", choices=("clicks", "segments")),
         Parameter("margin_mm", 20.0, "Margin around the seeds", "float", minimum=0.0, unit="mm"),
         Parameter("sigma_mm", 1.0, "Gradient smoothing (watershed)", "float", minimum=0.1, maximum=10.0,
                   unit="mm"),
@@ -135,16 +139,16 @@ class CompetitiveGrowingTool(Tool):
 
     def __init__(self, **values):
         super().__init__(**values)
-        self._growcut: tuple[Box, GrowCutState] | None = None  # the last GrowCut's crop and state
-
-    def activate(self, context) -> None:
-        super().activate(context)
-        self._growcut = None
+        # the last GrowCut's crop and state: reused only where it gives the full run's result (see growcut)
+        self.growcut_state: tuple[Box, GrowCutState] | None = None
 
     def compute(self, cancelled: CancelFn | None = None, seeds=None, **inputs) -> Preview:
-        """``seeds``: {segment id: [(i, j, k), ...]} for at least two segments."""
+        """``seeds``: {segment id: [(i, j, k), ...]} for at least two segments (with ``seeds_from`` "segments",
+        added to the visible segments' own voxels)."""
         context = self._require_context()
-        seeds = dict(seeds or {})
+        seeds = {sid: np.asarray(s, np.int64).reshape(-1, 3) for sid, s in dict(seeds or {}).items()}
+        if self.values["seeds_from"] == "segments":
+            seeds = self._with_segment_voxels(seeds)
         if len(seeds) < 2:
             raise ValueError("growing from seeds needs seeds for at least two segments")
         for segment_id in seeds:
@@ -182,12 +186,23 @@ class CompetitiveGrowingTool(Tool):
             counts[segment_id] = int(np.count_nonzero(region))
         return Preview(changes, {"crop": box, "voxels": counts, **info})
 
+    def _with_segment_voxels(self, seeds: dict) -> dict:
+        """``seeds`` plus every visible, non-empty segment's voxels as (i, j, k)."""
+        merged = dict(seeds)
+        for segment_id, segment in self._require_context().segmentation.segments.items():
+            if not segment.visible or segment.mask.empty:
+                continue
+            box = segment.mask.box
+            voxels = (np.argwhere(segment.mask.read(box)) + box.start)[:, ::-1]
+            merged[segment_id] = np.concatenate([merged.get(segment_id, np.empty((0, 3), np.int64)), voxels])
+        return merged
+
     def _grow_cut(self, box: Box, crop: np.ndarray, passable: np.ndarray, points: dict) -> tuple[np.ndarray, dict]:
         """GrowCut on the crop (label: segment id + 1), warm-started from the last run on the same crop."""
-        last = self._growcut[1] if self._growcut is not None and self._growcut[0] == box else None
+        last = self.growcut_state[1] if self.growcut_state is not None and self.growcut_state[0] == box else None
         seeds = {segment_id + 1: local - box.start for segment_id, local in points.items()}
         state = grow_cut(crop.astype(np.float32), passable, seeds, last)
-        self._growcut = (box, state)
+        self.growcut_state = (box, state)
         return state.labels, {"method": "growcut", "incremental": state.incremental}
 
     def _watershed(self, crop: np.ndarray, markers: np.ndarray, spacing) -> np.ndarray:

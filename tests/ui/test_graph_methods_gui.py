@@ -118,3 +118,42 @@ def test_growcut_next_seed_regrows_from_it_only(window, qtbot):
                  inputs={"seeds": {inside: foreground, rest: background}})
     np.testing.assert_array_equal(seg.segments[tumour].mask.to_dense(), headless.mask(inside))
     np.testing.assert_array_equal(seg.segments[outside].mask.to_dense(), headless.mask(rest))
+
+
+def test_growcut_from_painted_segments_updates_when_a_segment_is_painted(window, qtbot):
+    """Seeds from the segments (3D Slicer's way): Preview with no clicks; a stroke under the pending preview
+    re-grows it from the stroke's voxels only."""
+    from medseg_app.core.box import Box
+
+    foreground, background = window.scribbles
+    seg, tumour, outside = _two_segments(window)
+    middle = np.unique(foreground[:, 2])[1]
+    for segment_id, voxels in ((tumour, foreground[foreground[:, 2] != middle]), (outside, background)):
+        mask = np.zeros(window.gtv.shape, bool)
+        mask[tuple(voxels[:, ::-1].T)] = True
+        box = Box.of_mask(mask)
+        seg.modify(segment_id, box, mask[box.slices], "add")
+    panel, tools = window.tool_panel, window.tools
+    panel.buttons["grow_competitive"].click()
+    options = panel.options["grow_competitive"]
+    for name, value in (("method", "growcut"), ("seeds_from", "segments")):
+        options.editors[name].setCurrentIndex(options.editors[name].findData(value))
+    assert tools.active.values["seeds_from"] == "segments" and not tools.seeds
+    panel.preview_button.click()
+    qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy, timeout=30000)
+    first = tools.preview
+    assert first.info["incremental"] is False
+    stroke = np.zeros(window.gtv.shape, bool)
+    stroke[tuple(foreground[foreground[:, 2] == middle][:, ::-1].T)] = True
+    box = Box.of_mask(stroke)
+    seg.modify(tumour, box, stroke[box.slices], "add")  # what a brush stroke in the tumour does
+    qtbot.waitUntil(lambda: tools.preview is not first and tools.preview is not None
+                    and not window.tool_worker.busy, timeout=30000)
+    assert tools.preview.info["incremental"] is True
+    headless = SegmentEditor(window.state.volume)
+    inside, rest = headless.add_segment("Tumour"), headless.add_segment("Background")
+    expected = headless.run("grow_competitive", method="growcut",
+                            inputs={"seeds": {inside: foreground, rest: background}})
+    for (sid, box, region, _), (_, expected_box, expected_region, _) in zip(tools.preview.changes, expected.changes):
+        assert box == expected_box
+        np.testing.assert_array_equal(region, expected_region)

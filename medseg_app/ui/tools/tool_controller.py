@@ -301,10 +301,11 @@ class ToolController(QObject):
             if self.ensure_segment() is not None:
                 self.evolution.start(tool, self._inputs())
             return
-        if self.kind == "seeds" and not self.seeds or self.kind == "cut" and not self.shape_inputs:
+        painted = tool.values.get("seeds_from") == "segments"  # Grow from seeds: the segments' voxels are seeds
+        if self.kind == "seeds" and not (self.seeds or painted) or self.kind == "cut" and not self.shape_inputs:
             return
         per_segment = getattr(tool, "seeds_per_segment", False)  # Grow from seeds, Graph cut
-        if self.kind == "seeds" and per_segment and len(set(self.seed_segments)) < 2:
+        if self.kind == "seeds" and per_segment and not painted and len(set(self.seed_segments)) < 2:
             self.message.emit(f"{tool.title}: place seeds for at least two segments (pick each in the list).")
             return
         if picks_by_click(tool) and self.click_index is None:
