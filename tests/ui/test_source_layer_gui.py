@@ -93,7 +93,9 @@ def test_forty_percent_of_suvmax_within_the_ai_box_says_where_suvmax_was_measure
     for name, value in (("within", "box"), ("suv_max_in", "box"), ("preset", "pet_40_percent_suvmax")):
         tools.set_parameter(name, value)
     options = panel.options["threshold"]
-    qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy, timeout=30000)
+    # the previews of the earlier settings may arrive first (each set_parameter asks for one): wait for the preset's
+    qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy
+                    and "suv_max" in tools.preview.info, timeout=30000)
     pet_on_ct = study.on_reference(window.pet_layer.id).array
     inside = voxels_in_lps_box(window.state.volume.geometry, tools.box_lps)
     suv_max = float(pet_on_ct[inside.slices].max())
