@@ -98,6 +98,8 @@ class MainWindow(QMainWindow):
         self.sessions = SessionActions(self)
         self.state.measurements.subscribe(lambda *_: self._measurements_edited())
         self.registration = RegistrationMenu(self, self.state, self._ai_box_lps, self._show_error)
+        self.registration.attach_views([self.grid.slice_view(v) for v in ("axial", "coronal", "sagittal")])
+        self.registration.mouse.dragging.connect(self.overlay_resampler.hold)  # resample once the drag ends
         self._build_menus()
         self.setAcceptDrops(True)
 

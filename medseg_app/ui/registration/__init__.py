@@ -2,7 +2,8 @@
 manual adjustment dock (translate / rotate in mm and degrees, key nudges, undo) and File ▸ Export / Import
 registration… (DICOM REG or ITK .tfm).
 
-Public modules: ``registration_dialog`` (RegistrationDialog), ``alignment_dock`` (AlignmentDock),
+Public modules: ``registration_dialog`` (RegistrationDialog), ``alignment_dock`` (AlignmentDock), ``alignment_mouse``
+(AlignmentMouse, the drag on the slice views),
 ``registration_files`` (export_registration / import_registration), ``registration_menu`` (RegistrationMenu,
 what main_window wires in).
 """

@@ -4,12 +4,15 @@ reference, about the reference's centre; an affine registration keeps its stretc
 
 Keys (window-wide while the dock is shown): Alt+←/→ x ∓1 mm, Alt+↑/↓ y ∓1 mm, Alt+PgUp/PgDn z ±1 mm;
 with Shift they rotate 1° about z (←/→), x (↑/↓) and y (PgUp/PgDn). Ctrl+Z in the dock or the Undo button undoes the
-last adjustment: a spin box's changes until it loses focus are one step, each key nudge is one.
+last adjustment: a spin box's changes until it loses focus are one step, each key nudge and each mouse drag is one.
+"Move with the mouse" (checkable): while it is on and the dock is shown, a left-drag in a slice view translates the
+layer and a Ctrl+left-drag rotates it about the crosshair (ui/registration/alignment_mouse.py); ``mouse_mode_changed``
+says when that mode starts and stops.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QGridLayout, QLabel, QPushButton, QVBoxLayout,
                                QWidget)
@@ -28,6 +31,8 @@ NUDGES = (  # key, axis, translate mm, rotate degrees
 
 
 class AlignmentDock(QDockWidget):
+    mouse_mode_changed = Signal(bool)  # "Move with the mouse" is on and the dock shown
+
     def __init__(self, state, history: TransformHistory, parent: QWidget | None = None):
         super().__init__("Adjust layer", parent)
         self.setObjectName("alignment_dock")
@@ -48,6 +53,10 @@ class AlignmentDock(QDockWidget):
         for mode in FUSION_MODES:
             self.fusion_combo.addItem(mode, mode)
         self.undo_button = QPushButton("Undo")
+        self.mouse_button = QPushButton("Move with the mouse")
+        self.mouse_button.setCheckable(True)
+        self.mouse_button.setToolTip("Drag in a slice view to move the layer; Ctrl+drag rotates it about the "
+                                     "crosshair. Each drag is one undo step.")
         self.note = QLabel("")
         self.note.setWordWrap(True)
         layout = QVBoxLayout(body)
@@ -55,6 +64,7 @@ class AlignmentDock(QDockWidget):
         layout.addLayout(grid)
         layout.addWidget(QLabel("Show as"))
         layout.addWidget(self.fusion_combo)
+        layout.addWidget(self.mouse_button)
         layout.addWidget(self.undo_button)
         layout.addWidget(self.note)
         layout.addStretch(1)
@@ -73,6 +83,8 @@ class AlignmentDock(QDockWidget):
             shortcut.activated.connect(lambda a=axis, t=mm, r=degrees: self.nudge(a, translate_mm=t, rotate_deg=r))
             self.nudge_shortcuts.append(shortcut)
         self.visibilityChanged.connect(lambda shown: [s.setEnabled(shown) for s in self.nudge_shortcuts])
+        self.visibilityChanged.connect(lambda shown: self.mouse_mode_changed.emit(shown and self.mouse_button.isChecked()))
+        self.mouse_button.toggled.connect(lambda _on: self.mouse_mode_changed.emit(self.mouse_mode()))
         state.subscribe(lambda what: what in ("layers", "volume") and not self._updating and self.refresh())
         self.refresh()
 
@@ -89,6 +101,9 @@ class AlignmentDock(QDockWidget):
             event.accept()
             return
         super().keyPressEvent(event)
+
+    def mouse_mode(self) -> bool:
+        return self.mouse_button.isChecked() and self.isVisible()
 
     @staticmethod
     def _spin(low: float, high: float, suffix: str, step: float) -> QDoubleSpinBox:

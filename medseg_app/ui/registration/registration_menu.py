@@ -1,6 +1,6 @@
 """The Registration menu and the registration File actions, wired into the main window: Register layer to
 reference… (the dialog), Adjust layer by hand… (the dock), Undo last registration step, and File ▸ Export /
-Import registration…. One :class:`TransformHistory` per study serves all of them, so an import, a registration
+Import registration…, and the mouse on the slice views while the dock's mouse mode is on. One :class:`TransformHistory` per study serves all of them, so an import, a registration
 and a manual nudge undo in the order they were made."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction
 
 from ...core.transform_history import TransformHistory
 from .alignment_dock import AlignmentDock
+from .alignment_mouse import AlignmentMouse
 from .registration_dialog import BoxSource, RegistrationDialog
 from .registration_files import choose_layer, export_registration, import_registration
 
@@ -26,7 +27,14 @@ class RegistrationMenu(QObject):
         self.dock = AlignmentDock(state, self.history, window)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
+        self.mouse = AlignmentMouse(state, lambda: self.history, self.dock.layer, self)
+        self.dock.mouse_mode_changed.connect(self.mouse.set_active)
         state.subscribe(lambda what: what == "volume" and self._study_changed())
+
+    def attach_views(self, views) -> None:
+        """Stand in front of the slice views' interactors (call after the others attached)."""
+        for view in views:
+            self.mouse.attach(view)
 
     @property
     def history(self) -> TransformHistory:

@@ -4,7 +4,8 @@ Until a layer's whole-volume resample (``Study.on_reference``) is ready, the sli
 on the fly (core/fused_display.py); when it is, :meth:`Study.announce_resampled` makes them redraw from it. A layer
 added or re-registered meanwhile is picked up by the next round: one job at a time, so two never resample the same
 layer together. A resample made for a transform that has since changed is never shown (the study keys its cache by
-the transform) and a layer removed meanwhile keeps none.
+the transform) and a layer removed meanwhile keeps none. While :meth:`hold` is on (a layer dragged by the mouse, its
+transform changing at every move) no round starts: the views sample on the fly, and the release starts the round.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class OverlayResampler(QObject):
         self.worker.failed.connect(lambda _message: self._finished(retry=False))
         self.jobs = 0  # rounds submitted (tests)
         self._again = False
+        self.held = False
         state.subscribe(self._on_state)
 
     def _on_state(self, what: str) -> None:
@@ -44,8 +46,16 @@ class OverlayResampler(QObject):
             return []
         return [layer.id for layer in study.overlays if study.cached_on_reference(layer.id) is None]
 
+    def hold(self, held: bool) -> None:
+        """Start no round while ``held`` (a drag changing a transform); on release, one for what is missing."""
+        self.held = bool(held)
+        if not self.held:
+            self.schedule()
+
     def schedule(self) -> None:
         """Start a round for the layers without a resample, or ask for one after the round in flight."""
+        if self.held:
+            return
         if self.worker.busy:
             self._again = True
             return
