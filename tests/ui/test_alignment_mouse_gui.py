@@ -161,8 +161,9 @@ def test_with_the_mode_off_or_the_dock_hidden_a_drag_moves_the_crosshair_not_the
     assert not main_window.registration.mouse.active
     drag(view, centre_point(view), centre_point(view) + QPoint(-25, 0))
     assert layer.transform.is_identity and not np.array_equal(main_window.state.crosshair, moved_to)
+    assert view.cursor().shape() == Qt.CursorShape.CrossCursor
     dock.show()
-    assert main_window.registration.mouse.active
+    assert main_window.registration.mouse.active and view.cursor().shape() == Qt.CursorShape.SizeAllCursor
     click = centre_point(view)
     drag(view, click, click)  # a click without a move: no change, no undo step
     assert layer.transform.is_identity and not dock.undo_button.isEnabled()

@@ -64,6 +64,9 @@ class AlignmentMouse(QObject):
         if not active:
             self._finish()
         self.active = bool(active)
+        shape = Qt.CursorShape.SizeAllCursor if self.active else Qt.CursorShape.CrossCursor  # the views' own
+        for view in self.views:
+            view.setCursor(shape)
 
     # --- the drag ----------------------------------------------------------------------------
     def _patient_at(self, view: "SliceView", event) -> np.ndarray:
