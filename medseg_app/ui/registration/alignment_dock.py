@@ -83,7 +83,8 @@ class AlignmentDock(QDockWidget):
             shortcut.activated.connect(lambda a=axis, t=mm, r=degrees: self.nudge(a, translate_mm=t, rotate_deg=r))
             self.nudge_shortcuts.append(shortcut)
         self.visibilityChanged.connect(lambda shown: [s.setEnabled(shown) for s in self.nudge_shortcuts])
-        self.visibilityChanged.connect(lambda shown: self.mouse_mode_changed.emit(shown and self.mouse_button.isChecked()))
+        self.visibilityChanged.connect(
+            lambda shown: self.mouse_mode_changed.emit(shown and self.mouse_button.isChecked()))
         self.mouse_button.toggled.connect(lambda _on: self.mouse_mode_changed.emit(self.mouse_mode()))
         state.subscribe(lambda what: what in ("layers", "volume") and not self._updating and self.refresh())
         self.refresh()

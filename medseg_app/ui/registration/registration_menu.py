@@ -1,7 +1,7 @@
 """The Registration menu and the registration File actions, wired into the main window: Register layer to
-reference… (the dialog), Adjust layer by hand… (the dock), Undo last registration step, and File ▸ Export /
-Import registration…, and the mouse on the slice views while the dock's mouse mode is on. One :class:`TransformHistory` per study serves all of them, so an import, a registration
-and a manual nudge undo in the order they were made."""
+reference… (the dialog), Adjust layer by hand… (the dock, and the mouse on the slice views while its mouse mode is
+on), Undo last registration step, and File ▸ Export / Import registration…. One :class:`TransformHistory` per study
+serves all of them, so an import, a registration and a manual adjustment undo in the order they were made."""
 
 from __future__ import annotations
 
