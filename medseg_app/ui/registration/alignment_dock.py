@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QGridLayo
 from ...core.rigid_parameters import RigidParameters, reference_centre, rigid_parameters, with_rigid_parameters
 from ...core.study import FUSION_MODES
 from ...core.transform_history import TransformHistory
+from .overlay_combo import fill_overlay_combo
 
 AXES = ("x (L)", "y (P)", "z (S)")
 NUDGES = (  # key, axis, translate mm, rotate degrees
@@ -118,15 +119,7 @@ class AlignmentDock(QDockWidget):
 
     # --- what is shown ----------------------------------------------------------------------
     def refresh(self) -> None:
-        study = self.state.study
-        current = self.layer_combo.currentData()
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        for layer in (study.overlays if study is not None else []):
-            self.layer_combo.addItem(f"{layer.name} ({layer.modality or 'image'})", layer.id)
-        if current is not None and self.layer_combo.findData(current) >= 0:
-            self.layer_combo.setCurrentIndex(self.layer_combo.findData(current))
-        self.layer_combo.blockSignals(False)
+        fill_overlay_combo(self.layer_combo, self.state.study)
         self.show_layer()
 
     def select_layer(self, layer_id: int) -> None:

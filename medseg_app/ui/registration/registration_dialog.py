@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 from ...core.registration import RegistrationSettings, register
 from ...core.study import FUSION_MODES
 from ...core.transform_history import TransformHistory
+from .overlay_combo import fill_overlay_combo
 from ..worker import LoadWorker
 
 INITIALISATIONS = (("scanner coordinates (current transform)", "current"), ("image centres", "geometry"),
@@ -84,14 +85,7 @@ class RegistrationDialog(QDialog):
     def refresh(self) -> None:
         """Fill the layer and region lists from the current study and segments."""
         study = self.state.study
-        current = self.layer_combo.currentData()
-        self.layer_combo.blockSignals(True)
-        self.layer_combo.clear()
-        for layer in (study.overlays if study is not None else []):
-            self.layer_combo.addItem(f"{layer.name} ({layer.modality or 'image'})", layer.id)
-        if current is not None and self.layer_combo.findData(current) >= 0:
-            self.layer_combo.setCurrentIndex(self.layer_combo.findData(current))
-        self.layer_combo.blockSignals(False)
+        fill_overlay_combo(self.layer_combo, study)
         self.region_combo.clear()
         self.region_combo.addItem("Whole image", ("whole", None))
         if self.box_source() is not None:
