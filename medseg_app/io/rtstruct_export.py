@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 import pydicom
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
-from pydicom.uid import ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID, generate_uid
+from pydicom.uid import generate_uid
 
-from .dicom_files import read_dicom
+from .dicom_writing import copy_patient_and_study, item, save_with_file_meta, source_header
 from ..core.errors import MedSegError
 from ..core.privacy import get_logger
 from ..core.segmentation import Segmentation
@@ -28,10 +28,6 @@ from .rtstruct_import import RTSTRUCT_SOP_CLASS
 
 _log = get_logger("export")
 STUDY_COMPONENT_SOP_CLASS = "1.2.840.10008.3.1.2.3.1"  # what RT Referenced Study Sequence names, by convention
-_COPIED = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex", "StudyInstanceUID", "StudyDate",
-           "StudyTime", "AccessionNumber", "ReferringPhysicianName", "StudyID", "StudyDescription",
-           "SpecificCharacterSet")
-_SHORT_STRINGS = ("StudyID", "AccessionNumber")
 _TYPES = (("GTV", "GTV"), ("CTV", "CTV"), ("ITV", "CTV"), ("PTV", "PTV"), ("EXTERNAL", "EXTERNAL"),
           ("BODY", "EXTERNAL"), ("SKIN", "EXTERNAL"), ("OUTLINE", "EXTERNAL"), ("COUCH", "SUPPORT"),
           ("TABLE", "SUPPORT"), ("MARKER", "MARKER"), ("FIDUCIAL", "MARKER"), ("AVOID", "AVOIDANCE"),
@@ -110,22 +106,6 @@ def format_ds(value: float) -> str:
 
 
 # --- the dataset ---------------------------------------------------------------------------------------------
-def _source_header(volume: Volume) -> Dataset:
-    """The header of the first image of the series (patient and study identity), found by SOPInstanceUID."""
-    wanted = volume.identity.sop_instance_uids[0]
-    root = Path(volume.source_path)
-    candidates = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    for path in candidates:
-        try:
-            header = read_dicom(path, stop_before_pixels=True)
-        except Exception:  # noqa: BLE001 - anything unreadable is simply not the file we look for
-            continue
-        if str(header.get("SOPInstanceUID", "")) == wanted:
-            return header
-    raise RtStructExportError(f"the image's first DICOM file is no longer in {root}, so its patient and study "
-                              "cannot be copied into the structure set.")
-
-
 def _check_volume(volume: Volume) -> None:
     ident = volume.identity
     if not ident.sop_instance_uids or not volume.source_path:
@@ -137,13 +117,6 @@ def _check_volume(volume: Volume) -> None:
         raise RtStructExportError("the image has no Frame of Reference UID, so contours cannot be placed on it.")
 
 
-def _item(**values) -> Dataset:
-    ds = Dataset()
-    for key, value in values.items():
-        setattr(ds, key, value)
-    return ds
-
-
 def _contours(mask: np.ndarray, volume: Volume) -> list[Dataset]:
     ident = volume.identity
     items = []
@@ -151,8 +124,8 @@ def _contours(mask: np.ndarray, volume: Volume) -> list[Dataset]:
         for loop in trace_boundaries(mask[k]):
             index = np.column_stack([loop - 0.5, np.full(len(loop), float(k))])
             points = volume.geometry.index_to_patient(index).reshape(-1)
-            image = _item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=ident.sop_instance_uids[k])
-            items.append(_item(ContourImageSequence=Sequence([image]), ContourGeometricType="CLOSED_PLANAR",
+            image = item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=ident.sop_instance_uids[k])
+            items.append(item(ContourImageSequence=Sequence([image]), ContourGeometricType="CLOSED_PLANAR",
                                NumberOfContourPoints=len(loop), ContourNumber=len(items) + 1,
                                ContourData=[format_ds(v) for v in points]))
     return items
@@ -168,18 +141,12 @@ def write_rtstruct(segmentation: Segmentation, volume: Volume, path: str | Path,
     if not segmentation.geometry.same_grid(volume.geometry):
         raise RtStructExportError("the segmentation is not on the image's grid.")
     ident = volume.identity
-    source = _source_header(volume)
+    source = source_header(volume, RtStructExportError, "the structure set")
     now = datetime.datetime.now()
     ds = Dataset()
-    for key in _COPIED:
-        value = source.get(key, "") if key != "StudyInstanceUID" else ident.study_instance_uid
-        if key in _SHORT_STRINGS:  # a source that breaks the 16-character SH limit would make ours invalid too
-            value = str(value or "")[:16]
-        setattr(ds, key, value)
+    copy_patient_and_study(ds, source, ident.study_instance_uid)
     ds.FrameOfReferenceUID = ident.frame_of_reference_uid
     ds.PositionReferenceIndicator = source.get("PositionReferenceIndicator", "")
-    if not ds.SpecificCharacterSet:
-        del ds.SpecificCharacterSet
     if not ds.StudyDescription:
         del ds.StudyDescription
     ds.SOPClassUID, ds.SOPInstanceUID = RTSTRUCT_SOP_CLASS, generate_uid()
@@ -190,12 +157,12 @@ def write_rtstruct(segmentation: Segmentation, volume: Volume, path: str | Path,
     ds.Manufacturer, ds.ManufacturerModelName, ds.SoftwareVersions = "MedSeg", "MedSeg", "1"
     ds.InstanceNumber, ds.StructureSetLabel = 1, (series_description or "MedSeg")[:16]
     ds.StructureSetName = series_description[:64]
-    contour_images = [_item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=uid)
+    contour_images = [item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=uid)
                       for uid in ident.sop_instance_uids]
-    series = _item(SeriesInstanceUID=ident.series_instance_uid, ContourImageSequence=Sequence(contour_images))
-    study = _item(ReferencedSOPClassUID=STUDY_COMPONENT_SOP_CLASS, ReferencedSOPInstanceUID=ident.study_instance_uid,
+    series = item(SeriesInstanceUID=ident.series_instance_uid, ContourImageSequence=Sequence(contour_images))
+    study = item(ReferencedSOPClassUID=STUDY_COMPONENT_SOP_CLASS, ReferencedSOPInstanceUID=ident.study_instance_uid,
                   RTReferencedSeriesSequence=Sequence([series]))
-    ds.ReferencedFrameOfReferenceSequence = Sequence([_item(FrameOfReferenceUID=ident.frame_of_reference_uid,
+    ds.ReferencedFrameOfReferenceSequence = Sequence([item(FrameOfReferenceUID=ident.frame_of_reference_uid,
                                                             RTReferencedStudySequence=Sequence([study]))])
     rois, contours, observations = [], [], []
     for segment_id in (list(segmentation.segments) if segment_ids is None else list(segment_ids)):
@@ -203,23 +170,17 @@ def write_rtstruct(segmentation: Segmentation, volume: Volume, path: str | Path,
         if segment.mask.empty:
             continue
         number = len(rois) + 1
-        rois.append(_item(ROINumber=number, ReferencedFrameOfReferenceUID=ident.frame_of_reference_uid,
+        rois.append(item(ROINumber=number, ReferencedFrameOfReferenceUID=ident.frame_of_reference_uid,
                           ROIName=segment.name[:64], ROIGenerationAlgorithm=_ALGORITHM.get(segment.source, "")))
-        contours.append(_item(ROIDisplayColor=[int(c) for c in segment.colour], ReferencedROINumber=number,
+        contours.append(item(ROIDisplayColor=[int(c) for c in segment.colour], ReferencedROINumber=number,
                               ContourSequence=Sequence(_contours(segment.mask.to_dense(), volume))))
-        observations.append(_item(ObservationNumber=number, ReferencedROINumber=number,
+        observations.append(item(ObservationNumber=number, ReferencedROINumber=number,
                                   RTROIInterpretedType=interpreted_type(segment.name), ROIInterpreter=""))
     if not rois:
         raise RtStructExportError("there is nothing to export: every chosen segment is empty.")
     ds.StructureSetROISequence = Sequence(rois)
     ds.ROIContourSequence = Sequence(contours)
     ds.RTROIObservationsSequence = Sequence(observations)
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
-    meta.TransferSyntaxUID, meta.ImplementationClassUID = ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
-    ds.file_meta = meta
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    path = save_with_file_meta(ds, path)
     _log.info("DICOM RTSTRUCT written: %s (%d structure(s))", path, len(ds.StructureSetROISequence))
     return ds

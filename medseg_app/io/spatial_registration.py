@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import SimpleITK as sitk
-from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.dataset import Dataset
 from pydicom.sequence import Sequence
 from pydicom.valuerep import format_number_as_ds
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import generate_uid
 
 from ..core.errors import LoadError, MedSegError
 from ..core.layer_resampling import sitk_transform
@@ -38,7 +38,7 @@ from ..core.layer_transform import LayerTransform
 from ..core.privacy import get_logger
 from ..core.volume import Volume
 from .dicom_files import read_dicom
-from .rtstruct_export import _COPIED, _SHORT_STRINGS, _source_header
+from .dicom_writing import copy_patient_and_study, item, save_with_file_meta, source_header
 
 SPATIAL_REGISTRATION_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.66.1"
 REGISTRATION_SUFFIXES = (".dcm", ".tfm")
@@ -61,13 +61,6 @@ def _ds(value: float) -> str:
     return "0" if float(text) == 0 else text
 
 
-def _item(**values) -> Dataset:
-    ds = Dataset()
-    for key, value in values.items():
-        setattr(ds, key, value)
-    return ds
-
-
 def _check_series(volume: Volume, role: str) -> None:
     ident = volume.identity
     if not ident.sop_instance_uids or not ident.series_instance_uid or not ident.frame_of_reference_uid:
@@ -77,22 +70,22 @@ def _check_series(volume: Volume, role: str) -> None:
 
 def _registration_item(volume: Volume, matrix: np.ndarray, comment: str) -> Dataset:
     ident = volume.identity
-    images = [_item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=uid)
+    images = [item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=uid)
               for uid in dict.fromkeys(ident.sop_instance_uids)]
-    matrix_item = _item(FrameOfReferenceTransformationMatrixType=matrix_type(matrix),
+    matrix_item = item(FrameOfReferenceTransformationMatrixType=matrix_type(matrix),
                         FrameOfReferenceTransformationMatrix=[_ds(v) for v in np.asarray(matrix).reshape(16)])
     # an empty Registration Type Code Sequence (Type 2): no code says "rigid / affine" beyond the matrix type
-    registration = _item(MatrixSequence=Sequence([matrix_item]), FrameOfReferenceTransformationComment=comment,
+    registration = item(MatrixSequence=Sequence([matrix_item]), FrameOfReferenceTransformationComment=comment,
                          RegistrationTypeCodeSequence=Sequence([]))
-    return _item(ReferencedImageSequence=Sequence(images), FrameOfReferenceUID=ident.frame_of_reference_uid,
+    return item(ReferencedImageSequence=Sequence(images), FrameOfReferenceUID=ident.frame_of_reference_uid,
                  MatrixRegistrationSequence=Sequence([registration]))
 
 
 def _series_reference(volume: Volume) -> Dataset:
     ident = volume.identity
-    instances = [_item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=uid)
+    instances = [item(ReferencedSOPClassUID=ident.sop_class_uid, ReferencedSOPInstanceUID=uid)
                  for uid in dict.fromkeys(ident.sop_instance_uids)]
-    return _item(SeriesInstanceUID=ident.series_instance_uid, ReferencedInstanceSequence=Sequence(instances))
+    return item(SeriesInstanceUID=ident.series_instance_uid, ReferencedInstanceSequence=Sequence(instances))
 
 
 def write_spatial_registration(path: str | Path, reference: Volume, layer: Volume, transform: LayerTransform,
@@ -101,16 +94,11 @@ def write_spatial_registration(path: str | Path, reference: Volume, layer: Volum
     _check_series(reference, "reference")
     _check_series(layer, "layer")
     ref = reference.identity
-    source = _source_header(reference)
+    source = source_header(reference, lambda sentence: RegistrationFileError(reference.source_path, sentence),
+                           "the registration")
     now = datetime.datetime.now()
     ds = Dataset()
-    for key in _COPIED:
-        value = source.get(key, "") if key != "StudyInstanceUID" else ref.study_instance_uid
-        if key in _SHORT_STRINGS:
-            value = str(value or "")[:16]
-        setattr(ds, key, value)
-    if not ds.SpecificCharacterSet:
-        del ds.SpecificCharacterSet
+    copy_patient_and_study(ds, source, ref.study_instance_uid)
     if not ds.StudyDescription:
         del ds.StudyDescription
     ds.SOPClassUID, ds.SOPInstanceUID = SPATIAL_REGISTRATION_SOP_CLASS, generate_uid()
@@ -134,23 +122,17 @@ def write_spatial_registration(path: str | Path, reference: Volume, layer: Volum
     same_study = [reference] + ([layer] if layer.identity.study_instance_uid == ref.study_instance_uid else [])
     ds.ReferencedSeriesSequence = Sequence([_series_reference(v) for v in same_study])
     if len(same_study) == 1:
-        ds.StudiesContainingOtherReferencedInstancesSequence = Sequence([_item(
+        ds.StudiesContainingOtherReferencedInstancesSequence = Sequence([item(
             StudyInstanceUID=layer.identity.study_instance_uid,
             ReferencedSeriesSequence=Sequence([_series_reference(layer)]))])
-    meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID, meta.MediaStorageSOPInstanceUID = ds.SOPClassUID, ds.SOPInstanceUID
-    meta.TransferSyntaxUID, meta.ImplementationClassUID = ExplicitVRLittleEndian, PYDICOM_IMPLEMENTATION_UID
-    ds.file_meta = meta
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    ds.save_as(path, enforce_file_format=True)
+    path = save_with_file_meta(ds, path)
     _log.info("DICOM REG written: %s (%s)", path, matrix_type(layer_to_reference))
     return ds
 
 
-def _item_matrix(path: Path, item: Dataset) -> np.ndarray:
+def _item_matrix(path: Path, registered: Dataset) -> np.ndarray:
     matrix = np.eye(4)
-    for registration in item.get("MatrixRegistrationSequence", []):
+    for registration in registered.get("MatrixRegistrationSequence", []):
         for entry in registration.get("MatrixSequence", []):
             values = [float(v) for v in entry.get("FrameOfReferenceTransformationMatrix", [])]
             if len(values) != 16:
@@ -161,15 +143,15 @@ def _item_matrix(path: Path, item: Dataset) -> np.ndarray:
     return matrix
 
 
-def _owner(item: Dataset, reference: Volume, layer: Volume) -> str | None:
+def _owner(entry: Dataset, reference: Volume, layer: Volume) -> str | None:
     """Which of the two series a Registration Sequence item is about: "reference", "layer" or None."""
-    images = {str(i.get("ReferencedSOPInstanceUID", "")) for i in item.get("ReferencedImageSequence", [])}
+    images = {str(i.get("ReferencedSOPInstanceUID", "")) for i in entry.get("ReferencedImageSequence", [])}
     ref_uids, layer_uids = set(reference.identity.sop_instance_uids), set(layer.identity.sop_instance_uids)
     if images:
         if images <= ref_uids:
             return "reference"
         return "layer" if images <= layer_uids else None
-    frame = str(item.get("FrameOfReferenceUID", ""))
+    frame = str(entry.get("FrameOfReferenceUID", ""))
     ref_frame, layer_frame = reference.identity.frame_of_reference_uid, layer.identity.frame_of_reference_uid
     if frame and frame == ref_frame and frame != layer_frame:
         return "reference"
@@ -197,7 +179,7 @@ def read_spatial_registration(path: str | Path, reference: Volume, layer: Volume
     ours = {reference.identity.series_instance_uid, layer.identity.series_instance_uid}
     others = _referenced_series(ds) - ours
     items = list(ds.get("RegistrationSequence", []))
-    owners = [_owner(item, reference, layer) for item in items]
+    owners = [_owner(entry, reference, layer) for entry in items]
     if others or None in owners:
         raise RegistrationFileError(path, "registers other series than the reference and this layer, so it was not "
                                           "applied.")
