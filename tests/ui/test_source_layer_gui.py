@@ -44,6 +44,10 @@ def test_source_layer_combo_lists_the_study_and_the_threshold_preview_comes_from
     panel.buttons["threshold"].click()
     options = panel.options["threshold"]
     assert options.range_form.labelForField(options.lower).text() == "Lower (HU)"
+    # the display's own background resample must not refill the cache behind the test's back: let it finish, then
+    # keep it from starting another while the tools' worker is watched
+    qtbot.waitUntil(lambda: not window.overlay_resampler.worker.busy, timeout=30000)
+    window.overlay_resampler.hold(True)
     gate = TickGate()
     resample = study.on_reference
     held = gate.hold(resample)
@@ -63,7 +67,9 @@ def test_source_layer_combo_lists_the_study_and_the_threshold_preview_comes_from
         qtbot.waitUntil(lambda: tools.preview is not None and not window.tool_worker.busy, timeout=30000)
     finally:
         study.on_reference = resample
+        window.overlay_resampler.hold(False)
     gate.stop()
+    assert gate.job_threads, "the PET was never resampled for the tools"
     assert gate.off_gui_thread
     preview = tools.preview
     assert preview.info["source"] == window.pet_layer.name and preview.info["units"] == "SUV"
