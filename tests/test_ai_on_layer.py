@@ -16,21 +16,13 @@ from medseg_app.cli import main
 from medseg_app.core.layer_transform import LayerTransform
 from medseg_app.io import load_volume
 from medseg_app.io.label_map import sidecar_path
+from sitk_images import float_image as _sitk
 
 SAMPLE = "resources/sample/STS_001"
 CT_DIR, PET_DIR = f"{SAMPLE}/CT/dicom/image", f"{SAMPLE}/PET/dicom/image"
 BOX = [[27.3, -36.1, -842.1], [118.2, 58.6, -744.0]]  # LPS mm around the GTV
 BOX_TEXT = ",".join(f"{v:g}" for corner in BOX for v in corner)
 MODEL = "pet_gtv_box_unet"
-
-
-def _sitk(volume, array=None):
-    image = sitk.GetImageFromArray(np.ascontiguousarray(volume.array if array is None else array, np.float32))
-    g = volume.geometry
-    image.SetOrigin([float(v) for v in g.origin])
-    image.SetSpacing([float(v) for v in g.spacing])
-    image.SetDirection([float(v) for v in np.asarray(g.direction).reshape(9)])
-    return image
 
 
 def dice(a, b) -> float:

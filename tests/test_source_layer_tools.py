@@ -9,17 +9,9 @@ from scipy import ndimage
 from medseg_app.core.prompt_box import voxels_in_lps_box
 from medseg_app.io.load import load_volume
 from medseg_app.tools.editor import SegmentEditor
+from sitk_images import float_image as _sitk
 
 SAMPLE = "resources/sample/STS_001"
-
-
-def _sitk(volume, array=None):
-    image = sitk.GetImageFromArray(np.ascontiguousarray(volume.array if array is None else array, np.float32))
-    g = volume.geometry
-    image.SetOrigin([float(v) for v in g.origin])
-    image.SetSpacing([float(v) for v in g.spacing])
-    image.SetDirection([float(v) for v in np.asarray(g.direction).reshape(9)])
-    return image
 
 
 @pytest.fixture(scope="module")
