@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QComboBox, QDockWidget, QDoubleSpinBox, QGridLayo
 from ...core.rigid_parameters import RigidParameters, reference_centre, rigid_parameters, with_rigid_parameters
 from ...core.study import FUSION_MODES
 from ...core.transform_history import TransformHistory
-from .overlay_combo import fill_overlay_combo
+from .overlay_combo import chosen_layer, fill_overlay_combo
 
 AXES = ("x (L)", "y (P)", "z (S)")
 NUDGES = (  # key, axis, translate mm, rotate degrees
@@ -126,13 +126,7 @@ class AlignmentDock(QDockWidget):
         self.layer_combo.setCurrentIndex(max(self.layer_combo.findData(layer_id), 0))
 
     def layer(self):
-        study, layer_id = self.state.study, self.layer_combo.currentData()
-        if study is None or layer_id is None:
-            return None
-        try:
-            return study.layer(layer_id)
-        except KeyError:
-            return None
+        return chosen_layer(self.layer_combo, self.state.study)
 
     def parameters(self) -> RigidParameters:
         return RigidParameters(tuple(s.value() for s in self.translation), tuple(s.value() for s in self.rotation))

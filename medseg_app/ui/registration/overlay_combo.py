@@ -18,3 +18,14 @@ def fill_overlay_combo(combo: QComboBox, study: Study | None) -> None:
     if current is not None and combo.findData(current) >= 0:
         combo.setCurrentIndex(combo.findData(current))
     combo.blockSignals(False)
+
+
+def chosen_layer(combo: QComboBox, study: Study | None):
+    """The layer the combo shows, or None (no study, nothing chosen, or a layer removed meanwhile)."""
+    layer_id = combo.currentData()
+    if study is None or layer_id is None:
+        return None
+    try:
+        return study.layer(layer_id)
+    except KeyError:
+        return None

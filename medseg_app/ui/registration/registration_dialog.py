@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QFormLayout, QHBoxLayout, QLa
 from ...core.registration import RegistrationSettings, register
 from ...core.study import FUSION_MODES
 from ...core.transform_history import TransformHistory
-from .overlay_combo import fill_overlay_combo
+from .overlay_combo import chosen_layer, fill_overlay_combo
 from ..worker import LoadWorker
 
 INITIALISATIONS = (("scanner coordinates (current transform)", "current"), ("image centres", "geometry"),
@@ -109,13 +109,7 @@ class RegistrationDialog(QDialog):
                 self.init_combo.setCurrentIndex(self.init_combo.findData("geometry"))
 
     def _layer(self):
-        study, layer_id = self.state.study, self.layer_combo.currentData()
-        if study is None or layer_id is None:
-            return None
-        try:
-            return study.layer(layer_id)
-        except KeyError:
-            return None
+        return chosen_layer(self.layer_combo, self.state.study)
 
     def _fusion_chosen(self) -> None:
         layer = self._layer()
