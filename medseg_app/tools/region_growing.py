@@ -14,15 +14,19 @@ layer on the reference grid (``EditContext.image``); where that layer has no val
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import SimpleITK as sitk
 
 from ..core.box import Box
 from .base import CancelFn, Parameter, Preview, Tool
 from .cancellation import check_cancelled
-from .growcut import GrowCutState, grow_cut
 from .connected_region import grow_connected, neighbourhood_range, seeds_box, seeds_kji
 from .intensity_mask import AlternatingBuffers, finite_filled, range_mask, tight_box
+
+if TYPE_CHECKING:  # growcut compiles its kernel with numba: imported when a GrowCut first runs, not at start-up
+    from .growcut import GrowCutState
 
 
 def _mm_to_voxels(mm: float, spacing_ijk) -> np.ndarray:
@@ -201,6 +205,8 @@ class CompetitiveGrowingTool(Tool):
         """GrowCut on the crop (label: segment id + 1), warm-started from the last run on the same crop."""
         last = self.growcut_state[1] if self.growcut_state is not None and self.growcut_state[0] == box else None
         seeds = {segment_id + 1: local - box.start for segment_id, local in points.items()}
+        from .growcut import grow_cut
+
         state = grow_cut(crop.astype(np.float32), passable, seeds, last)
         self.growcut_state = (box, state)
         return state.labels, {"method": "growcut", "incremental": state.incremental}
